@@ -1,0 +1,58 @@
+"""Typed errors raised by czarr.
+
+Every error is also a subclass of the built-in exception a caller would expect
+(``ValueError``, ``KeyError``, ``PermissionError``...), so code written against
+zarr-python's behaviour keeps working, while ``except czarr.errors.CzarrError``
+catches everything czarr raises on purpose.
+"""
+
+from __future__ import annotations
+
+
+class CzarrError(Exception):
+    """Base class of every error czarr raises on purpose."""
+
+
+class MetadataError(CzarrError, ValueError):
+    """Array or group metadata (``.zarray``, ``.zgroup``, ``.zattrs``) is missing a field,
+    malformed, or describes something czarr does not support."""
+
+
+class CodecError(CzarrError, ValueError):
+    """A codec was given invalid parameters or could not process its input."""
+
+
+class ChunkDecodeError(CodecError):
+    """A stored chunk is corrupt or truncated. The message names the key."""
+
+
+class ReadOnlyError(CzarrError, PermissionError):
+    """A write was attempted on a read-only array, group or store."""
+
+
+class ContainsArrayError(CzarrError, ValueError):
+    """An array already exists at this path."""
+
+
+class ContainsGroupError(CzarrError, ValueError):
+    """A group already exists at this path."""
+
+
+class ArrayNotFoundError(CzarrError, ValueError):
+    """No array at this path."""
+
+
+class GroupNotFoundError(CzarrError, ValueError):
+    """No group at this path."""
+
+
+class PathNotFoundError(CzarrError, ValueError):
+    """Nothing (neither array nor group) at this path."""
+
+
+class BadKeyError(CzarrError, KeyError):
+    """A store key is not acceptable (escapes the store root, empty segment...)."""
+
+
+class MissingDependencyError(CzarrError, ImportError):
+    """An optional feature needs a package that is not installed; the message names the extra."""
