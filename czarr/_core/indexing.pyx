@@ -1,0 +1,351 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""Selection-to-chunk mapping: which chunks a selection touches, and for each one the
+selection inside the chunk and where it lands in the output.
+
+A basic selection (after ``czarr.indexing`` has expanded ``Ellipsis`` and checked types)
+is one item per dimension: an ``int`` or a ``slice`` with any step. Each dimension is
+reduced to an arithmetic progression ``first + j*step`` (``step > 0``, ``j < count``)
+whose ``j``-th element lands at ``out0 + j*out_dir`` in the output (``out_dir = -1`` for
+a negative slice step). For every chunk that progression touches, integer maths give
+the first selected element inside the chunk, how many there are and the output index of
+the first one: no floating point and no per-element work. The touched chunks of the
+whole selection are the cartesian product of the per-dimension lists, enumerated in C
+order; the copy and fill methods turn one entry of that product into byte offsets and
+strides and call the nogil kernels of ``copy.pyx`` after checking every shape.
+"""
+
+from libc.stdint cimport int64_t
+
+import numpy as np
+
+cimport numpy as cnp
+
+from czarr._core.copy cimport CZARR_MAX_NDIM, copy_strided, fill_strided
+
+cnp.import_array()
+
+
+cdef inline int64_t _ceildiv(int64_t a, int64_t b) noexcept nogil:
+    # a >= 0, b > 0 (cdivision: C division truncates, so no -(-a // b) trick)
+    return (a + b - 1) // b
+
+
+cdef class BasicProjection:
+    """The chunks touched by a basic selection, with per-chunk projections.
+
+    Parameters
+    ----------
+    selection : tuple
+        One ``int`` (``0 <= i < shape[d]``, already normalised) or ``slice`` per dimension.
+    shape, chunks : tuple of int
+        The array's shape and chunk shape.
+    """
+
+    cdef readonly int ndim
+    cdef readonly Py_ssize_t nchunks
+    cdef readonly tuple out_shape
+    cdef readonly tuple shape
+    cdef readonly tuple chunks
+    cdef int64_t _shape[CZARR_MAX_NDIM]
+    cdef int64_t _chunks[CZARR_MAX_NDIM]
+    cdef int64_t _step[CZARR_MAX_NDIM]      # step inside a chunk (> 0)
+    cdef int64_t _out_dir[CZARR_MAX_NDIM]   # +1 or -1
+    cdef int _out_axis[CZARR_MAX_NDIM]      # output axis of the dimension, -1 if dropped
+    cdef Py_ssize_t _nper[CZARR_MAX_NDIM]   # touched chunks in the dimension
+    # per dimension, per touched chunk: chunk index, first element inside, count, out index
+    cdef int64_t* _cidx[CZARR_MAX_NDIM]
+    cdef int64_t* _start[CZARR_MAX_NDIM]
+    cdef int64_t* _count[CZARR_MAX_NDIM]
+    cdef int64_t* _out[CZARR_MAX_NDIM]
+    cdef list _keepalive
+    cdef int _out_ndim
+
+    def __init__(self, tuple selection, tuple shape, tuple chunks):
+        cdef int d, nd = len(shape)
+        cdef int64_t n, c, first, step, count, out0, j, jhi, ci, total = 1
+        cdef Py_ssize_t k, cap
+        cdef int64_t[::1] a_c, a_s, a_n, a_o
+        if nd > CZARR_MAX_NDIM:
+            raise ValueError(f"at most {CZARR_MAX_NDIM} dimensions are supported, got {nd}")
+        if len(selection) != nd or len(chunks) != nd:
+            raise ValueError(
+                f"selection {selection!r}, shape {shape} and chunks {chunks} differ in length")
+        self.ndim = nd
+        self.shape = shape
+        self.chunks = chunks
+        self._keepalive = []
+        out_shape = []
+        self._out_ndim = 0
+        for d in range(nd):
+            n = shape[d]
+            c = chunks[d]
+            if n < 0 or c <= 0:
+                raise ValueError(f"invalid shape {shape} or chunks {chunks}")
+            self._shape[d] = n
+            self._chunks[d] = c
+            sel = selection[d]
+            if isinstance(sel, slice):
+                start, stop, sstep = sel.indices(n)
+                count = len(range(start, stop, sstep))
+                if sstep > 0:
+                    first, step, out0, self._out_dir[d] = start, sstep, 0, 1
+                else:
+                    step = -sstep
+                    first = start - (count - 1) * step if count else 0
+                    out0, self._out_dir[d] = count - 1, -1
+                self._out_axis[d] = self._out_ndim
+                self._out_ndim += 1
+                out_shape.append(count)
+            else:
+                first = sel
+                if not 0 <= first < n:
+                    raise IndexError(f"index {sel} is out of bounds for axis {d} with size {n}")
+                step, count, out0, self._out_dir[d] = 1, 1, 0, 1
+                self._out_axis[d] = -1
+            self._step[d] = step
+            cap = min(count, _ceildiv(n, c)) if count else 0
+            arr = np.empty((4, max(cap, 1)), dtype=np.int64)
+            self._keepalive.append(arr)
+            a_c, a_s, a_n, a_o = arr[0], arr[1], arr[2], arr[3]
+            k = 0
+            j = 0
+            while j < count:
+                if k >= cap:  # cannot happen: each pass consumes >= 1 element and chunk
+                    raise AssertionError(f"projection overflow on axis {d}")
+                ci = (first + j * step) // c
+                jhi = min(count, _ceildiv((ci + 1) * c - first, step))
+                a_c[k] = ci
+                a_s[k] = first + j * step - ci * c
+                a_n[k] = jhi - j
+                a_o[k] = out0 + j * self._out_dir[d]
+                k += 1
+                j = jhi
+            self._nper[d] = k
+            self._cidx[d] = &a_c[0]
+            self._start[d] = &a_s[0]
+            self._count[d] = &a_n[0]
+            self._out[d] = &a_o[0]
+            total *= k
+        self.nchunks = total
+        self.out_shape = tuple(out_shape)
+
+    cdef inline void _unravel(self, Py_ssize_t i, Py_ssize_t* k) noexcept nogil:
+        cdef int d
+        for d in range(self.ndim - 1, -1, -1):
+            k[d] = i % self._nper[d]
+            i //= self._nper[d]
+
+    cdef int _check_index(self, Py_ssize_t i) except -1:
+        if not 0 <= i < self.nchunks:
+            raise IndexError(f"projection index {i} out of range ({self.nchunks} chunks)")
+        return 0
+
+    def chunk_coords(self, Py_ssize_t i) -> tuple:
+        """Grid coordinates of the ``i``-th touched chunk."""
+        cdef Py_ssize_t k[CZARR_MAX_NDIM]
+        self._check_index(i)
+        self._unravel(i, k)
+        return tuple([self._cidx[d][k[d]] for d in range(self.ndim)])
+
+    def chunk_keys(self, str prefix, str separator) -> list:
+        """Store keys of all touched chunks, in projection order (``prefix`` + coords)."""
+        cdef Py_ssize_t i, d
+        cdef Py_ssize_t k[CZARR_MAX_NDIM]
+        cdef list keys = []
+        if self.ndim == 0:
+            return [prefix + "0"] * self.nchunks
+        # the per-dimension strings are formatted once, then joined per chunk
+        parts = [[str(self._cidx[d][m]) for m in range(self._nper[d])] for d in range(self.ndim)]
+        for i in range(self.nchunks):
+            self._unravel(i, k)
+            keys.append(prefix + separator.join([parts[d][k[d]] for d in range(self.ndim)]))
+        return keys
+
+    def chunk_selection(self, Py_ssize_t i) -> tuple:
+        """Selection inside the ``i``-th touched chunk, as slices (for Python fallbacks)."""
+        cdef Py_ssize_t k[CZARR_MAX_NDIM]
+        self._check_index(i)
+        self._unravel(i, k)
+        out = []
+        for d in range(self.ndim):
+            s = self._start[d][k[d]]
+            n = self._count[d][k[d]]
+            if self._out_axis[d] < 0:
+                out.append(s)
+            else:
+                out.append(slice(s, s + (n - 1) * self._step[d] + 1, self._step[d]))
+        return tuple(out)
+
+    def out_selection(self, Py_ssize_t i) -> tuple:
+        """Where the ``i``-th chunk's selection lands in the output, as slices."""
+        cdef Py_ssize_t k[CZARR_MAX_NDIM]
+        self._check_index(i)
+        self._unravel(i, k)
+        out = []
+        for d in range(self.ndim):
+            if self._out_axis[d] < 0:
+                continue
+            o = self._out[d][k[d]]
+            n = self._count[d][k[d]]
+            if self._out_dir[d] > 0:
+                out.append(slice(o, o + n))
+            else:
+                out.append(slice(o, o - n if o - n >= 0 else None, -1))
+        return tuple(out)
+
+    def chunk_is_covered(self, Py_ssize_t i) -> bool:
+        """True when the selection covers every element of chunk ``i`` inside the array
+        (so a write need not read the chunk first)."""
+        cdef Py_ssize_t k[CZARR_MAX_NDIM]
+        cdef int64_t valid
+        cdef int d
+        self._check_index(i)
+        self._unravel(i, k)
+        for d in range(self.ndim):
+            valid = min(self._chunks[d], self._shape[d] - self._cidx[d][k[d]] * self._chunks[d])
+            if self._start[d][k[d]] != 0 or self._count[d][k[d]] != valid:
+                return False
+            if valid > 1 and self._step[d] != 1:
+                return False
+        return True
+
+    def chunk_is_edge(self, Py_ssize_t i) -> bool:
+        """True when chunk ``i`` sticks out of the array (a partial edge chunk)."""
+        cdef Py_ssize_t k[CZARR_MAX_NDIM]
+        cdef int d
+        self._check_index(i)
+        self._unravel(i, k)
+        for d in range(self.ndim):
+            if (self._cidx[d][k[d]] + 1) * self._chunks[d] > self._shape[d]:
+                return True
+        return False
+
+    cdef int _strides(self, Py_ssize_t i, cnp.ndarray chunk, cnp.ndarray out,
+                      Py_ssize_t* shp, Py_ssize_t* cstr, Py_ssize_t* ostr,
+                      Py_ssize_t* coff, Py_ssize_t* ooff) except -1:
+        """Check ``chunk`` and ``out`` against the projection, then fill in the copy shape,
+        both sides' byte strides and the byte offsets of the first element."""
+        cdef Py_ssize_t k[CZARR_MAX_NDIM]
+        cdef int d, ax
+        cdef Py_ssize_t* cs
+        cdef Py_ssize_t* os
+        self._check_index(i)
+        if chunk.ndim != self.ndim or tuple((<object>chunk).shape) != self.chunks:
+            raise ValueError(f"chunk buffer has shape {(<object>chunk).shape}, expected {self.chunks}")
+        if out.ndim != self._out_ndim or tuple((<object>out).shape) != self.out_shape:
+            raise ValueError(f"output has shape {(<object>out).shape}, expected {self.out_shape}")
+        if chunk.itemsize != out.itemsize:
+            raise ValueError(f"item sizes differ: chunk {chunk.itemsize}, output {out.itemsize}")
+        cs = <Py_ssize_t*>cnp.PyArray_STRIDES(chunk)
+        os = <Py_ssize_t*>cnp.PyArray_STRIDES(out)
+        self._unravel(i, k)
+        coff[0] = 0
+        ooff[0] = 0
+        for d in range(self.ndim):
+            shp[d] = self._count[d][k[d]]
+            cstr[d] = cs[d] * self._step[d]
+            coff[0] += cs[d] * self._start[d][k[d]]
+            ax = self._out_axis[d]
+            if ax < 0:
+                ostr[d] = 0
+            else:
+                ostr[d] = os[ax] * self._out_dir[d]
+                ooff[0] += os[ax] * self._out[d][k[d]]
+        return 0
+
+    def copy_from_chunk(self, Py_ssize_t i, cnp.ndarray chunk, cnp.ndarray out) -> None:
+        """Copy the selected part of decoded chunk ``i`` into ``out`` (GIL released)."""
+        cdef Py_ssize_t shp[CZARR_MAX_NDIM]
+        cdef Py_ssize_t cstr[CZARR_MAX_NDIM]
+        cdef Py_ssize_t ostr[CZARR_MAX_NDIM]
+        cdef Py_ssize_t coff, ooff
+        if not cnp.PyArray_ISWRITEABLE(out):
+            raise ValueError("output array is read-only")
+        self._strides(i, chunk, out, shp, cstr, ostr, &coff, &ooff)
+        cdef char* o = <char*>cnp.PyArray_DATA(out) + ooff
+        cdef const char* c = <const char*>cnp.PyArray_DATA(chunk) + coff
+        cdef Py_ssize_t itemsize = out.itemsize
+        cdef int nd = self.ndim
+        with nogil:
+            copy_strided(o, ostr, c, cstr, shp, nd, itemsize)
+
+    def copy_to_chunk(self, Py_ssize_t i, cnp.ndarray value, cnp.ndarray chunk) -> None:
+        """Copy the part of ``value`` (shaped like the output; broadcast views welcome)
+        that lands in chunk ``i`` into the decoded ``chunk`` buffer (GIL released)."""
+        cdef Py_ssize_t shp[CZARR_MAX_NDIM]
+        cdef Py_ssize_t cstr[CZARR_MAX_NDIM]
+        cdef Py_ssize_t vstr[CZARR_MAX_NDIM]
+        cdef Py_ssize_t coff, voff
+        if not cnp.PyArray_ISWRITEABLE(chunk):
+            raise ValueError("chunk buffer is read-only")
+        self._strides(i, chunk, value, shp, cstr, vstr, &coff, &voff)
+        cdef char* c = <char*>cnp.PyArray_DATA(chunk) + coff
+        cdef const char* v = <const char*>cnp.PyArray_DATA(value) + voff
+        cdef Py_ssize_t itemsize = chunk.itemsize
+        cdef int nd = self.ndim
+        with nogil:
+            copy_strided(c, cstr, v, vstr, shp, nd, itemsize)
+
+    def fill_out(self, Py_ssize_t i, cnp.ndarray out, const unsigned char[::1] value) -> None:
+        """Fill the part of ``out`` that chunk ``i`` covers with the raw item ``value``."""
+        cdef Py_ssize_t k[CZARR_MAX_NDIM]
+        cdef Py_ssize_t shp[CZARR_MAX_NDIM]
+        cdef Py_ssize_t ostr[CZARR_MAX_NDIM]
+        cdef Py_ssize_t ooff = 0
+        cdef Py_ssize_t* os
+        cdef int d, ax
+        self._check_index(i)
+        if out.ndim != self._out_ndim or tuple((<object>out).shape) != self.out_shape:
+            raise ValueError(f"output has shape {(<object>out).shape}, expected {self.out_shape}")
+        if value.shape[0] != out.itemsize:
+            raise ValueError(f"fill value has {value.shape[0]} bytes, item size {out.itemsize}")
+        if not cnp.PyArray_ISWRITEABLE(out):
+            raise ValueError("output array is read-only")
+        if out.itemsize == 0:
+            return
+        os = <Py_ssize_t*>cnp.PyArray_STRIDES(out)
+        self._unravel(i, k)
+        for d in range(self.ndim):
+            shp[d] = self._count[d][k[d]]
+            ax = self._out_axis[d]
+            if ax < 0:
+                ostr[d] = 0
+            else:
+                ostr[d] = os[ax] * self._out_dir[d]
+                ooff += os[ax] * self._out[d][k[d]]
+        cdef char* o = <char*>cnp.PyArray_DATA(out) + ooff
+        cdef Py_ssize_t itemsize = out.itemsize
+        cdef int nd = self.ndim
+        with nogil:
+            fill_strided(o, ostr, shp, nd, <const char*>&value[0], itemsize)
+
+    def out_contiguous_region(self, Py_ssize_t i, cnp.ndarray out):
+        """When chunk ``i`` is selected whole (step 1, not an edge chunk) and lands on one
+        contiguous run of the C-contiguous ``out``, return ``(start, stop)`` in items of
+        ``out.ravel()``; otherwise ``None``. Lets a chunk be decoded straight into ``out``."""
+        cdef Py_ssize_t k[CZARR_MAX_NDIM]
+        cdef int d, ax
+        cdef bint inner_full = True
+        cdef int64_t start = 0, size = 1
+        self._check_index(i)
+        if not cnp.PyArray_IS_C_CONTIGUOUS(out) or tuple((<object>out).shape) != self.out_shape:
+            return None
+        self._unravel(i, k)
+        # walk from the last dim: every dim after the first partial one must be whole
+        for d in range(self.ndim - 1, -1, -1):
+            if (self._start[d][k[d]] != 0 or self._count[d][k[d]] != self._chunks[d]
+                    or (self._chunks[d] > 1 and (self._step[d] != 1 or self._out_dir[d] != 1))):
+                return None
+            ax = self._out_axis[d]
+            if ax < 0:
+                continue
+            if not inner_full and self._chunks[d] != 1:
+                return None
+            if self._chunks[d] != out.shape[ax]:
+                inner_full = False
+        for d in range(self.ndim):
+            ax = self._out_axis[d]
+            if ax >= 0:
+                start = start * out.shape[ax] + self._out[d][k[d]]
+                size *= self._count[d][k[d]]
+        return (start, start + size)
