@@ -1,0 +1,407 @@
+"""Where the Zarr v2 format puts things in a store.
+
+This is the only module that knows the key names ``.zarray``, ``.zgroup`` and
+``.zattrs`` and how paths nest: an array or group at path ``'a/b'`` keeps its metadata
+at ``'a/b/.zarray'`` (or ``.zgroup``), its attributes at ``'a/b/.zattrs'`` and its chunks
+under ``'a/b/'``; the root's live at ``'.zarray'``, ``'.zattrs'`` and ``''``. It creates
+arrays and groups the way zarr-python 2's ``init_array``/``init_group`` do: parent groups
+appear implicitly, an existing node is an error unless ``overwrite=True``, which clears
+the subtree first. What the documents contain is :mod:`czarr.metadata.v2`'s business,
+how bytes are kept is the store's.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import MutableMapping
+from typing import Any
+
+from czarr.errors import CodecError, ContainsArrayError, ContainsGroupError
+from czarr.metadata.v2 import (
+    ArrayMetadata,
+    encode_array_metadata,
+    encode_group_metadata,
+    normalize_chunks,
+    normalize_dimension_separator,
+    normalize_dtype,
+    normalize_fill_value,
+    normalize_order,
+    normalize_shape,
+)
+
+__all__ = [
+    "ARRAY_META_KEY",
+    "GROUP_META_KEY",
+    "ATTRS_KEY",
+    "DEFAULT_COMPRESSOR_CONFIG",
+    "normalize_path",
+    "path_prefix",
+    "chunk_key_prefix",
+    "array_meta_key",
+    "group_meta_key",
+    "attrs_key",
+    "contains_array",
+    "contains_group",
+    "build_array_metadata",
+    "init_array",
+    "init_group",
+]
+
+ARRAY_META_KEY = ".zarray"
+GROUP_META_KEY = ".zgroup"
+ATTRS_KEY = ".zattrs"
+
+# zarr-python 2's default compressor, Blosc(cname='lz4', clevel=5, shuffle=SHUFFLE,
+# blocksize=0), as it is stored; written as is when czarr.codecs is not importable.
+DEFAULT_COMPRESSOR_CONFIG = {
+    "id": "blosc",
+    "cname": "lz4",
+    "clevel": 5,
+    "shuffle": 1,
+    "blocksize": 0,
+}
+
+
+# ---------------------------------------------------------------------------------------
+# paths and keys
+# ---------------------------------------------------------------------------------------
+
+
+def normalize_path(path: str | bytes | None) -> str:
+    """A user's path -> the canonical store path, as zarr-python 2's ``normalize_storage_path``.
+
+    Backslashes become slashes, leading/trailing slashes are stripped and repeated ones
+    collapsed; None and ``''`` are the root (``''``).
+
+    Parameters
+    ----------
+    path : str, bytes or None
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ValueError
+        If a segment is ``'.'`` or ``'..'``.
+    """
+    if isinstance(path, bytes):
+        path = path.decode("ascii")
+    if path is None:
+        return ""
+    path = str(path).replace("\\", "/")
+    segments = [s for s in path.split("/") if s]
+    if any(s in (".", "..") for s in segments):
+        raise ValueError(f"path containing '.' or '..' segment not allowed: {path!r}")
+    return "/".join(segments)
+
+
+def path_prefix(path: str | None) -> str:
+    """The key prefix of everything under ``path``: ``'a/b'`` -> ``'a/b/'``, root -> ``''``."""
+    path = normalize_path(path)
+    return path + "/" if path else ""
+
+
+def chunk_key_prefix(path: str | None) -> str:
+    """What chunk keys of the array at ``path`` start with (``path/``, or ``''`` for the root)."""
+    return path_prefix(path)
+
+
+def array_meta_key(path: str | None = "") -> str:
+    """The key of the ``.zarray`` document of the array at ``path``."""
+    return path_prefix(path) + ARRAY_META_KEY
+
+
+def group_meta_key(path: str | None = "") -> str:
+    """The key of the ``.zgroup`` document of the group at ``path``."""
+    return path_prefix(path) + GROUP_META_KEY
+
+
+def attrs_key(path: str | None = "") -> str:
+    """The key of the ``.zattrs`` document of the array or group at ``path``."""
+    return path_prefix(path) + ATTRS_KEY
+
+
+def contains_array(store: Any, path: str | None = "") -> bool:
+    """Whether ``store`` holds an array (a ``.zarray`` document) at ``path``."""
+    return array_meta_key(path) in store
+
+
+def contains_group(store: Any, path: str | None = "") -> bool:
+    """Whether ``store`` holds a group (a ``.zgroup`` document) at ``path``.
+
+    Only explicit groups count, as in zarr-python 2: a path holding other nodes but no
+    ``.zgroup`` is not a group.
+    """
+    return group_meta_key(path) in store
+
+
+def _rmdir(store: MutableMapping, path: str) -> None:
+    """Remove everything under ``path`` (everything, for the root)."""
+    try:
+        from czarr.storage import rmdir
+    except ImportError:
+        rmdir = None
+    if rmdir is not None:
+        rmdir(store, path)
+        return
+    # fallback while czarr.storage is being written: the store's own rmdir, else one
+    # deletion per key under the prefix
+    if hasattr(store, "rmdir"):
+        store.rmdir(path)
+        return
+    prefix = path_prefix(path)
+    for key in [k for k in store.keys() if k.startswith(prefix)]:
+        del store[key]
+
+
+# ---------------------------------------------------------------------------------------
+# creating arrays and groups
+# ---------------------------------------------------------------------------------------
+
+
+def _default_compressor_config() -> dict[str, Any]:
+    try:
+        from czarr.codecs import Blosc
+    except ImportError:
+        return dict(DEFAULT_COMPRESSOR_CONFIG)
+    return Blosc(cname="lz4", clevel=5, shuffle=Blosc.SHUFFLE, blocksize=0).get_config()
+
+
+def _config_of(codec: Any, what: str) -> dict[str, Any]:
+    if isinstance(codec, dict):
+        if not isinstance(codec.get("id"), str):
+            raise CodecError(f"{what} config {codec!r} has no string 'id'")
+        return dict(codec)
+    get_config = getattr(codec, "get_config", None)
+    if get_config is None:
+        raise CodecError(
+            f"{what} must be a codec (an object with get_config()) or a config dict, "
+            f"got {type(codec).__name__} {codec!r}"
+        )
+    return get_config()
+
+
+def build_array_metadata(
+    shape: Any,
+    chunks: Any = True,
+    dtype: Any = None,
+    compressor: Any = "default",
+    fill_value: Any = None,
+    order: str = "C",
+    filters: Any = None,
+    object_codec: Any = None,
+    dimension_separator: str | None = None,
+) -> ArrayMetadata:
+    """Turn creation arguments into ``ArrayMetadata`` with zarr-python 2's rules.
+
+    This is :func:`init_array` without the store: useful to check that an existing
+    array matches what a caller asks for.
+
+    Parameters
+    ----------
+    shape : int or tuple of int
+    chunks : True, False, None, int or tuple
+        See :func:`czarr.metadata.v2.normalize_chunks`.
+    dtype : dtype-like, optional
+        float64 when None. A subarray dtype adds its shape to the array's shape.
+    compressor : codec, config dict, 'default', 'none' or None
+        ``'default'`` is Blosc(cname='lz4', clevel=5, shuffle=SHUFFLE, blocksize=0);
+        0-d arrays are never compressed.
+    fill_value : optional
+        See :func:`czarr.metadata.v2.normalize_fill_value`.
+    order : {'C', 'F'}
+    filters : sequence of codecs or config dicts, optional
+    object_codec : codec, optional
+        Required for object dtypes (stored as the first filter) unless ``filters`` holds one.
+    dimension_separator : {'.', '/'}, optional
+        ``'.'`` when None.
+
+    Returns
+    -------
+    ArrayMetadata
+
+    Raises
+    ------
+    ValueError, TypeError
+        For arguments that do not describe an array.
+    czarr.errors.CodecError
+        If ``compressor`` or a filter is not a codec.
+    """
+    dtype = normalize_dtype(dtype)
+    shape = normalize_shape(shape) + dtype.shape
+    dtype = dtype.base
+    chunks = normalize_chunks(chunks, shape, dtype.itemsize)
+    order = normalize_order(order)
+    fill_value = normalize_fill_value(fill_value, dtype)
+    dimension_separator = normalize_dimension_separator(dimension_separator) or "."
+
+    name = compressor if isinstance(compressor, str) else None
+    if name not in (None, "default", "none"):
+        raise CodecError(f"compressor must be a codec, 'default' or None, got {compressor!r}")
+    if shape == () or compressor is None or name == "none":
+        # nothing to gain compressing a single value; 'none' is zarr-python 2's legacy name
+        compressor_config = None
+    elif name == "default":
+        compressor_config = _default_compressor_config()
+    else:
+        compressor_config = _config_of(compressor, "compressor")
+
+    filters_config = [_config_of(f, "filter") for f in (filters or ())]
+    if dtype.hasobject:
+        if object_codec is not None:
+            filters_config.insert(0, _config_of(object_codec, "object_codec"))
+        elif not filters_config:
+            raise ValueError("missing object_codec for object array")
+    elif object_codec is not None:
+        warnings.warn("an object_codec is only needed for object arrays", stacklevel=3)
+
+    return ArrayMetadata(
+        shape=shape,
+        chunks=chunks,
+        dtype=dtype,
+        compressor=compressor_config,
+        fill_value=fill_value,
+        order=order,
+        filters=tuple(filters_config) or None,
+        dimension_separator=dimension_separator,
+    )
+
+
+def _check_parents(store: Any, path: str, overwrite: bool) -> None:
+    """Refuse (unless overwriting) to nest a node inside an existing array."""
+    if overwrite or not path:
+        return
+    segments = path.split("/")
+    for i in range(len(segments)):
+        parent = "/".join(segments[:i])
+        if contains_array(store, parent):
+            raise ContainsArrayError(f"path {parent!r} contains an array")
+
+
+def _require_parent_groups(store: Any, path: str, chunk_store: Any) -> None:
+    """Create the groups above ``path`` that are missing; arrays among them are replaced.
+
+    Only reached once :func:`_check_parents` passed, i.e. arrays in the way are only
+    found here when the caller asked to overwrite.
+    """
+    if not path:
+        return
+    segments = path.split("/")
+    for i in range(len(segments)):
+        parent = "/".join(segments[:i])
+        if contains_array(store, parent):
+            _rmdir(store, parent)
+            if chunk_store is not None:
+                _rmdir(chunk_store, parent)
+            store[group_meta_key(parent)] = encode_group_metadata()
+        elif not contains_group(store, parent):
+            store[group_meta_key(parent)] = encode_group_metadata()
+
+
+def _prepare_node(store: Any, path: str, overwrite: bool, chunk_store: Any) -> None:
+    """Check ``path`` is free (or clear it when overwriting) and create its parents."""
+    _check_parents(store, path, overwrite)
+    if not overwrite:
+        if contains_array(store, path):
+            raise ContainsArrayError(f"path {path!r} contains an array")
+        if contains_group(store, path):
+            raise ContainsGroupError(f"path {path!r} contains a group")
+    _require_parent_groups(store, path, chunk_store)
+    if overwrite:
+        _rmdir(store, path)
+        if chunk_store is not None:
+            _rmdir(chunk_store, path)
+
+
+def init_array(
+    store: MutableMapping,
+    shape: Any,
+    chunks: Any = True,
+    dtype: Any = None,
+    compressor: Any = "default",
+    fill_value: Any = None,
+    order: str = "C",
+    overwrite: bool = False,
+    path: str | bytes | None = None,
+    chunk_store: MutableMapping | None = None,
+    filters: Any = None,
+    object_codec: Any = None,
+    dimension_separator: str | None = None,
+) -> None:
+    """Write the ``.zarray`` document of a new array, as zarr-python 2's ``init_array``.
+
+    Parameters
+    ----------
+    store : MutableMapping
+        Where metadata goes.
+    shape, chunks, dtype, compressor, fill_value, order, filters, object_codec
+        As :func:`build_array_metadata`.
+    overwrite : bool
+        If True, remove everything under ``path`` (in ``store`` and ``chunk_store``) first,
+        and replace arrays found where parent groups belong.
+    path : str, optional
+        Where the array lives; the root when None.
+    chunk_store : MutableMapping, optional
+        Separate storage for chunks, cleared under ``path`` too when overwriting.
+    dimension_separator : {'.', '/'}, optional
+        When None, the store's ``_dimension_separator`` attribute if it has one, else ``'.'``.
+
+    Raises
+    ------
+    czarr.errors.ContainsArrayError
+        An array exists at ``path`` or above it, and ``overwrite`` is False.
+    czarr.errors.ContainsGroupError
+        A group exists at ``path`` and ``overwrite`` is False.
+    ValueError, TypeError, czarr.errors.CodecError
+        Bad arguments (nothing is written then).
+    """
+    path = normalize_path(path)
+    if dimension_separator is None:
+        dimension_separator = getattr(store, "_dimension_separator", None)
+    # normalise first so bad arguments leave the store untouched
+    meta = build_array_metadata(
+        shape,
+        chunks=chunks,
+        dtype=dtype,
+        compressor=compressor,
+        fill_value=fill_value,
+        order=order,
+        filters=filters,
+        object_codec=object_codec,
+        dimension_separator=dimension_separator,
+    )
+    _prepare_node(store, path, overwrite, chunk_store)
+    store[array_meta_key(path)] = encode_array_metadata(meta)
+
+
+def init_group(
+    store: MutableMapping,
+    overwrite: bool = False,
+    path: str | bytes | None = None,
+    chunk_store: MutableMapping | None = None,
+) -> None:
+    """Write the ``.zgroup`` document of a new group, as zarr-python 2's ``init_group``.
+
+    Parameters
+    ----------
+    store : MutableMapping
+    overwrite : bool
+        If True, remove everything under ``path`` (in ``store`` and ``chunk_store``) first,
+        and replace arrays found where parent groups belong.
+    path : str, optional
+        Where the group lives; the root when None.
+    chunk_store : MutableMapping, optional
+        Cleared under ``path`` too when overwriting.
+
+    Raises
+    ------
+    czarr.errors.ContainsArrayError
+        An array exists at ``path`` or above it, and ``overwrite`` is False.
+    czarr.errors.ContainsGroupError
+        A group exists at ``path`` and ``overwrite`` is False.
+    """
+    path = normalize_path(path)
+    _prepare_node(store, path, overwrite, chunk_store)
+    store[group_meta_key(path)] = encode_group_metadata()
