@@ -326,7 +326,8 @@ def encode_fill_value(value: Any, dtype: np.dtype) -> Any:
     if kind == "U":
         return str(value)
     if kind in "mM":
-        return int(np.array(value, dtype=dtype).view("i8")[()])
+        # the scalar is native-endian whatever the dtype's byte order
+        return int(value.view("i8"))
     raise MetadataError(f"cannot encode a fill value for dtype {dtype}")
 
 
@@ -406,7 +407,7 @@ def _decode_fill_value(value: Any, dtype: np.dtype) -> Any:
     if kind in "mM":
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError("expected an int64")
-        return np.array(value, dtype="i8").view(dtype)[()]
+        return np.array(value, dtype="i8").view(dtype.newbyteorder("="))[()]
     raise ValueError(f"unsupported dtype kind {kind!r}")
 
 
