@@ -1,0 +1,10 @@
+from collections.abc import Buffer
+from typing import TypeVar
+
+_D = TypeVar("_D", bound=Buffer)
+
+VERSION_STRING: str
+MAX_INPUT_SIZE: int
+
+def compress(source: Buffer, acceleration: int = 1) -> bytes: ...
+def decompress(source: Buffer, dest: _D | None = None) -> bytes | _D: ...

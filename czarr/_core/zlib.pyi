@@ -1,0 +1,9 @@
+from collections.abc import Buffer
+from typing import TypeVar
+
+_D = TypeVar("_D", bound=Buffer)
+
+VERSION_STRING: str
+
+def compress(source: Buffer, level: int = 1) -> bytes: ...
+def decompress(source: Buffer, dest: _D | None = None) -> bytes | _D: ...

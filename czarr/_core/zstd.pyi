@@ -1,0 +1,12 @@
+from collections.abc import Buffer
+from typing import TypeVar
+
+_D = TypeVar("_D", bound=Buffer)
+
+VERSION_NUMBER: int
+VERSION_STRING: str
+MIN_LEVEL: int
+MAX_LEVEL: int
+
+def compress(source: Buffer, level: int = 1, checksum: bool = False) -> bytes: ...
+def decompress(source: Buffer, dest: _D | None = None) -> bytes | _D: ...
