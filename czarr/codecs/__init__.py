@@ -1,0 +1,21 @@
+"""Codecs: the numcodecs Codec API over czarr's compiled compressors.
+
+One module per codec family, each a thin shell over ``czarr._core``; ``get_codec`` builds
+a codec from its configuration (czarr's registry first, numcodecs' as a fallback).
+"""
+
+from czarr.codecs.abc import Codec
+from czarr.codecs.blosc import Blosc
+from czarr.codecs.bz2 import BZ2
+from czarr.codecs.lz4 import LZ4
+from czarr.codecs.lzma import LZMA
+from czarr.codecs.registry import codec_registry, get_codec, register_codec
+from czarr.codecs.zlib import GZip, Zlib
+from czarr.codecs.zstd import Zstd
+
+for _cls in (Blosc, Zstd, LZ4, Zlib, GZip, BZ2, LZMA):
+    register_codec(_cls)
+del _cls
+
+__all__ = ["Codec", "get_codec", "register_codec", "codec_registry", "Blosc", "Zstd",
+           "LZ4", "Zlib", "GZip", "BZ2", "LZMA"]
