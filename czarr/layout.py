@@ -17,10 +17,7 @@ from collections.abc import MutableMapping
 from typing import Any
 
 from czarr.errors import CodecError, ContainsArrayError, ContainsGroupError
-from czarr.metadata.v2 import (
-    ArrayMetadata,
-    encode_array_metadata,
-    encode_group_metadata,
+from czarr.metadata.normalize import (
     normalize_chunks,
     normalize_dimension_separator,
     normalize_dtype,
@@ -28,6 +25,7 @@ from czarr.metadata.v2 import (
     normalize_order,
     normalize_shape,
 )
+from czarr.metadata.v2 import ArrayMetadata, encode_array_metadata, encode_group_metadata
 
 __all__ = [
     "ARRAY_META_KEY",
