@@ -98,9 +98,7 @@ class _NumpyJSONEncoder(json.JSONEncoder):
             return int(o)
         if isinstance(o, numbers.Real):
             return float(o)
-        if isinstance(o, np.ndarray) and o.dtype.kind in "biuf":
-            return o.tolist()
-        if isinstance(o, np.ndarray) and o.dtype.kind == "U":
+        if isinstance(o, np.ndarray) and o.dtype.kind in "biufU":
             return o.tolist()
         return super().default(o)
 
@@ -469,7 +467,7 @@ class ArrayMetadata:
 
     def _validate(self, where: str) -> None:
         set_ = object.__setattr__
-        if self.zarr_format != ZARR_FORMAT or isinstance(self.zarr_format, bool):
+        if not _is_int(self.zarr_format) or self.zarr_format != ZARR_FORMAT:
             raise _fail(where, "zarr_format", f"must be 2, got {self.zarr_format!r}")
         shape = _check_extents(self.shape, where, "shape", 0)
         chunks = _check_extents(self.chunks, where, "chunks", 1)
@@ -529,12 +527,13 @@ class ArrayMetadata:
         return math.prod(self.cdata_shape)
 
     def _comparable(self) -> tuple:
+        fill = encode_fill_value(self.fill_value, self.dtype)
         return (
             self.shape,
             self.chunks,
             self.dtype,
             self.compressor,
-            json.dumps(encode_fill_value(self.fill_value, self.dtype), sort_keys=True),
+            json.dumps(fill, sort_keys=True, default=repr),  # NaN == NaN here
             self.order,
             self.filters,
             self.dimension_separator,
@@ -613,7 +612,7 @@ def decode_array_metadata(data: bytes | str | Mapping, key: str = ".zarray") -> 
     if "zarr_format" not in doc:
         raise _fail(where, "zarr_format", "is missing")
     zarr_format = doc["zarr_format"]
-    if zarr_format != ZARR_FORMAT or isinstance(zarr_format, bool):
+    if not _is_int(zarr_format) or zarr_format != ZARR_FORMAT:
         raise _fail(where, "zarr_format", f"must be 2, got {zarr_format!r} (unsupported format)")
     for field in _REQUIRED_ARRAY_FIELDS:
         if field not in doc:
@@ -685,7 +684,7 @@ def decode_group_metadata(data: bytes | str | Mapping, key: str = ".zgroup") -> 
     if "zarr_format" not in doc:
         raise _fail(where, "zarr_format", "is missing")
     fmt = doc["zarr_format"]
-    if fmt != ZARR_FORMAT or isinstance(fmt, bool):
+    if not _is_int(fmt) or fmt != ZARR_FORMAT:
         raise _fail(where, "zarr_format", f"must be 2, got {fmt!r} (unsupported format)")
     return {"zarr_format": ZARR_FORMAT}
 

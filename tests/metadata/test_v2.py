@@ -339,6 +339,8 @@ MALFORMED = [
     (b"[1, 2]", "JSON object"),
     (json.dumps(_doc(zarr_format=3)), "'zarr_format'"),
     (json.dumps(_doc(zarr_format="2")), "'zarr_format'"),
+    (json.dumps(_doc(zarr_format=2.0)), "'zarr_format'"),
+    (json.dumps(_doc(zarr_format=True)), "'zarr_format'"),
     (_missing("zarr_format"), "'zarr_format' is missing"),
     (_missing("shape"), "'shape' is missing"),
     (_missing("chunks"), "'chunks' is missing"),
