@@ -219,6 +219,10 @@ def compress(source, cname="lz4", int clevel=5, int shuffle=SHUFFLE, typesize=No
 
     ``typesize`` defaults to the buffer's item size; ``shuffle=AUTOSHUFFLE`` (-1) means
     bit-shuffle when that is 1 and byte-shuffle otherwise. Returns ``bytes``.
+
+    With ``numinternalthreads > 1`` c-blosc stores blocks in the order they finish: the
+    frame is valid but its bytes vary from run to run (numcodecs' threaded output too);
+    one thread gives numcodecs' single-threaded bytes.
     """
     cdef Py_buffer src
     cdef bytes cname_b = _cname_bytes(cname)
