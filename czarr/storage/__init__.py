@@ -1,0 +1,48 @@
+"""Stores: where czarr keeps bytes.
+
+Any ``MutableMapping[str, bytes]`` is a store. :mod:`czarr.storage.base` holds the
+contract (the :class:`Store` base class and the functions czarr calls on any store, with
+generic fallbacks that work on a plain ``dict``); each store family lives in its own
+module: :class:`MemoryStore` (memory), :class:`DirectoryStore` (a folder, one file per
+key) and :class:`ZipStore` (a zip file).
+"""
+
+from __future__ import annotations
+
+from czarr.storage.base import (
+    Store,
+    as_buffer,
+    close,
+    delitems,
+    get_partial,
+    getitems,
+    getsize,
+    listdir,
+    normalize_key,
+    normalize_store_arg,
+    rename,
+    rmdir,
+    setitems,
+)
+from czarr.storage.directory import DirectoryStore
+from czarr.storage.memory import MemoryStore
+from czarr.storage.zip import ZipStore
+
+__all__ = [
+    "DirectoryStore",
+    "MemoryStore",
+    "Store",
+    "ZipStore",
+    "as_buffer",
+    "close",
+    "delitems",
+    "get_partial",
+    "getitems",
+    "getsize",
+    "listdir",
+    "normalize_key",
+    "normalize_store_arg",
+    "rename",
+    "rmdir",
+    "setitems",
+]

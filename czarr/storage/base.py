@@ -1,0 +1,630 @@
+"""The store contract, and the functions the rest of czarr calls on any store.
+
+A store is any ``MutableMapping[str, bytes]``: keys are '/'-separated strings such as
+``'foo/bar/.zarray'`` or ``'foo/bar/0.0'``, values are bytes. A store knows bytes, never
+the Zarr format. Stores may offer faster versions of a few bulk operations (read many
+keys at once, list a folder, remove a subtree...); the module-level functions here call
+a store's own method when it has one and otherwise fall back to a generic version built
+on the mapping interface, so every function works on a plain ``dict`` too. :class:`Store`
+is an optional base class that documents those methods and provides the generic versions,
+so a new store (a cloud bucket, an embedded database, Redis) only overrides what its
+backend does better. :func:`normalize_store_arg` turns what a user passes as ``store=``
+into a store.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, MutableMapping
+from typing import Any
+
+from czarr.errors import BadKeyError, MissingDependencyError
+
+__all__ = [
+    "Store",
+    "as_buffer",
+    "close",
+    "delitems",
+    "get_partial",
+    "getitems",
+    "getsize",
+    "listdir",
+    "normalize_key",
+    "normalize_store_arg",
+    "rename",
+    "rmdir",
+    "setitems",
+]
+
+StoreLike = MutableMapping  # any MutableMapping[str, bytes] is a store
+
+_BAD_SEGMENTS = frozenset(("", ".", ".."))
+
+
+# ---------------------------------------------------------------------------------------
+# keys, paths and values
+# ---------------------------------------------------------------------------------------
+
+
+def normalize_key(key: str) -> str:
+    """The canonical form of a store key.
+
+    Backslashes become slashes, leading and trailing slashes are stripped and repeated
+    ones collapsed. A key must name something: empty keys and ``'.'``/``'..'`` segments
+    are refused.
+
+    Parameters
+    ----------
+    key : str
+
+    Returns
+    -------
+    str
+        ``key`` itself when it is already canonical (the common case, checked cheaply).
+
+    Raises
+    ------
+    BadKeyError
+        The key is empty (or only slashes) or has a ``'.'`` or ``'..'`` segment.
+    TypeError
+        The key is not a ``str``.
+    """
+    if type(key) is not str:
+        if not isinstance(key, str):
+            raise TypeError(f"store keys are str, not {type(key).__name__}")
+    if "/" not in key and "\\" not in key:
+        if key in _BAD_SEGMENTS:
+            raise BadKeyError(f"invalid store key {key!r}: a key must name something")
+        return key
+    return _normalize(key, allow_empty=False)
+
+
+def _normalize_path(path: str | None) -> str:
+    """Like :func:`normalize_key`, but ``''`` and None are the store's root."""
+    if path is None:
+        return ""
+    if not isinstance(path, str):
+        raise TypeError(f"store paths are str, not {type(path).__name__}")
+    if not path:
+        return ""
+    return _normalize(path, allow_empty=True)
+
+
+def _normalize(key: str, allow_empty: bool) -> str:
+    segments = [s for s in key.replace("\\", "/").split("/") if s]
+    if not segments and not allow_empty:
+        raise BadKeyError(f"invalid store key {key!r}: a key must name something")
+    for segment in segments:
+        if segment == "." or segment == "..":
+            raise BadKeyError(
+                f"invalid store key {key!r}: '.' and '..' segments are not allowed"
+            )
+    return "/".join(segments)
+
+
+def _prefix(path: str) -> str:
+    """The key prefix of everything under a (normalized) path: ``''`` or ``'path/'``."""
+    return path + "/" if path else ""
+
+
+def as_buffer(value: Any) -> bytes | memoryview:
+    """A store value as flat bytes, without copying when it can be avoided.
+
+    Parameters
+    ----------
+    value : bytes-like
+        ``bytes`` (returned as is), or any object exporting a contiguous buffer
+        (``bytearray``, ``memoryview``, ``numpy.ndarray``...). A C-contiguous buffer is
+        returned as a flat unsigned-byte ``memoryview`` over the same memory; a
+        Fortran-contiguous one is copied to bytes in its memory order (as numcodecs'
+        ``ensure_contiguous_ndarray`` reads it).
+
+    Returns
+    -------
+    bytes or memoryview
+
+    Raises
+    ------
+    TypeError
+        ``value`` is not bytes-like (``str``, ``int``, object arrays...).
+    ValueError
+        ``value`` is a buffer but not contiguous.
+    """
+    if type(value) is bytes:
+        return value
+    try:
+        view = memoryview(value)
+    except (TypeError, ValueError):
+        return _ndarray_buffer(value)
+    if view.c_contiguous:
+        if view.ndim == 1 and view.format == "B":
+            return view
+        return view.cast("B")
+    if view.f_contiguous:
+        return view.tobytes(order="F")
+    raise ValueError(
+        "store values must be contiguous buffers; got a non-contiguous "
+        f"{type(value).__name__} (make a contiguous copy first)"
+    )
+
+
+def _ndarray_buffer(value: Any) -> memoryview:
+    # numpy refuses to export some dtypes (datetime64, timedelta64) through the buffer
+    # protocol; their bytes are still plain bytes, so view them as uint8.
+    import numpy as np
+
+    if isinstance(value, np.ndarray) and value.dtype != object:
+        if value.flags.c_contiguous or value.flags.f_contiguous:
+            return memoryview(value.ravel(order="K").view(np.uint8))
+        raise ValueError(
+            "store values must be contiguous buffers; got a non-contiguous ndarray "
+            "(make a contiguous copy first)"
+        )
+    raise TypeError(
+        "store values must be bytes-like (bytes, bytearray, memoryview, contiguous "
+        f"ndarray), not {type(value).__name__}"
+    )
+
+
+def _nbytes(value: Any) -> int:
+    """Size in bytes of a stored value; -1 when it is not a buffer."""
+    if type(value) is bytes:
+        return len(value)
+    try:
+        return memoryview(value).nbytes
+    except (TypeError, ValueError):
+        # e.g. datetime64 arrays, which numpy does not export as buffers
+        nbytes = getattr(value, "nbytes", -1)
+        return nbytes if isinstance(nbytes, int) else -1
+
+
+def _check_rename(src: str, dst: str) -> None:
+    if not src or not dst:
+        raise ValueError(f"cannot rename the store root (src={src!r}, dst={dst!r})")
+    if dst == src or dst.startswith(src + "/") or src.startswith(dst + "/"):
+        raise ValueError(f"cannot rename {src!r} to {dst!r}: one contains the other")
+
+
+def _slice_range(size: int, start: int, length: int | None) -> tuple[int, int]:
+    """``(offset, count)`` of the bytes ``get_partial`` returns from a value of ``size``."""
+    if length is not None and length < 0:
+        raise ValueError(f"length must be >= 0 or None, not {length}")
+    if start < 0:
+        start = max(size + start, 0)
+    start = min(start, size)
+    stop = size if length is None else min(start + length, size)
+    return start, stop - start
+
+
+# ---------------------------------------------------------------------------------------
+# generic versions, on the MutableMapping interface alone
+# ---------------------------------------------------------------------------------------
+
+
+def _generic_getitems(store: Any, keys: Iterable[str]) -> dict[str, Any]:
+    out = {}
+    for key in keys:
+        try:
+            out[key] = store[key]
+        except KeyError:
+            pass
+    return out
+
+
+def _generic_setitems(store: Any, mapping: Mapping[str, Any]) -> None:
+    for key, value in mapping.items():
+        store[key] = value
+
+
+def _generic_delitems(store: Any, keys: Iterable[str]) -> None:
+    for key in keys:
+        try:
+            del store[key]
+        except KeyError:
+            pass
+
+
+def _keys_under(store: Any, path: str) -> list[str]:
+    prefix = _prefix(path)
+    return [k for k in list(store.keys()) if k.startswith(prefix)]
+
+
+def _generic_listdir(store: Any, path: str) -> list[str]:
+    prefix = _prefix(path)
+    n = len(prefix)
+    children = set()
+    for key in list(store.keys()):
+        if key.startswith(prefix) and len(key) > n:
+            children.add(key[n:].split("/", 1)[0])
+    return sorted(children)
+
+
+def _generic_rmdir(store: Any, path: str) -> None:
+    if not path:
+        for key in list(store.keys()):
+            del store[key]
+        return
+    for key in _keys_under(store, path):
+        del store[key]
+
+
+def _generic_getsize(store: Any, path: str) -> int:
+    if path:
+        try:
+            return _nbytes(store[path])
+        except KeyError:
+            pass
+    size = 0
+    for key in _keys_under(store, path):
+        try:
+            n = _nbytes(store[key])
+        except KeyError:  # removed meanwhile
+            continue
+        if n < 0:
+            return -1
+        size += n
+    return size
+
+
+def _generic_rename(store: Any, src: str, dst: str) -> None:
+    _check_rename(src, dst)
+    moves = {}
+    if src in store:
+        moves[src] = dst
+    n = len(src)
+    for key in _keys_under(store, src):
+        moves[key] = dst + key[n:]
+    if not moves:
+        raise KeyError(src)
+    for old, new in moves.items():
+        store[new] = store[old]
+        del store[old]
+
+
+def _generic_get_partial(store: Any, key: str, start: int, length: int | None) -> bytes:
+    value = store[key]
+    view = memoryview(as_buffer(value))
+    offset, count = _slice_range(len(view), start, length)
+    return bytes(view[offset:offset + count])
+
+
+# ---------------------------------------------------------------------------------------
+# the base class
+# ---------------------------------------------------------------------------------------
+
+
+class Store(MutableMapping):
+    """Optional base class of czarr's stores: a ``MutableMapping[str, bytes]`` plus fast paths.
+
+    Subclasses implement the five mapping methods (``__getitem__``, ``__setitem__``,
+    ``__delitem__``, ``__iter__``, ``__len__``; ``__contains__`` when a membership test
+    is cheaper than a read) and override whichever of the methods below their backend
+    does better than the generic versions, which are built on the mapping methods:
+
+    - ``getitems(keys) -> dict``: the values of the keys that exist (missing keys are
+      left out, never an error). Cloud stores fetch them concurrently.
+    - ``setitems(mapping)``: store many values at once.
+    - ``delitems(keys)``: remove many keys; missing keys are ignored.
+    - ``get_partial(key, start=0, length=None) -> bytes``: a byte range of one value
+      (``start < 0`` counts from the end), for stores that read ranges natively.
+    - ``listdir(path='') -> list[str]``: sorted names of the children directly under a
+      path (keys and sub-folders), ``[]`` when there is nothing there.
+    - ``rmdir(path='')``: remove every key under ``path + '/'`` (everything for ``''``).
+    - ``getsize(path='') -> int``: bytes stored for the key ``path``, or the total for
+      all keys under it (recursively); 0 when there is nothing, -1 when unknown.
+    - ``rename(src, dst)``: move the key ``src`` and every key under it to ``dst``.
+    - ``close()``: release files or connections; the store also works as a context
+      manager that closes on exit.
+
+    Paths given to these methods have been normalized (``'a/b'``, ``''`` for the root)
+    when they come through the module-level functions of :mod:`czarr.storage`.
+
+    Stores that are read-only set ``read_only = True`` and raise
+    :class:`czarr.errors.ReadOnlyError` on writes.
+    """
+
+    read_only: bool = False
+
+    # the abstract mapping methods are left to subclasses (MutableMapping declares them)
+
+    def getitems(self, keys: Iterable[str]) -> dict[str, bytes]:
+        """Values of the given keys that exist in the store (missing keys left out)."""
+        return _generic_getitems(self, keys)
+
+    def setitems(self, mapping: Mapping[str, Any]) -> None:
+        """Store every ``key: value`` of ``mapping``."""
+        _generic_setitems(self, mapping)
+
+    def delitems(self, keys: Iterable[str]) -> None:
+        """Remove the given keys; keys that are not there are ignored."""
+        _generic_delitems(self, keys)
+
+    def get_partial(self, key: str, start: int = 0, length: int | None = None) -> bytes:
+        """``length`` bytes (all to the end when None) of the value at ``key`` from ``start``."""
+        return _generic_get_partial(self, key, start, length)
+
+    def listdir(self, path: str = "") -> list[str]:
+        """Sorted names of the children directly under ``path``."""
+        return _generic_listdir(self, _normalize_path(path))
+
+    def rmdir(self, path: str = "") -> None:
+        """Remove every key under ``path`` (every key, for the root)."""
+        _generic_rmdir(self, _normalize_path(path))
+
+    def getsize(self, path: str = "") -> int:
+        """Bytes stored at ``path`` (a key) or under it (recursively)."""
+        return _generic_getsize(self, _normalize_path(path))
+
+    def rename(self, src: str, dst: str) -> None:
+        """Move the key ``src`` and every key under it to ``dst``."""
+        _generic_rename(self, _normalize_path(src), _normalize_path(dst))
+
+    def close(self) -> None:
+        """Release what the store holds open (nothing, by default)."""
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+# ---------------------------------------------------------------------------------------
+# the functions czarr calls on any store
+# ---------------------------------------------------------------------------------------
+
+
+def getitems(store: MutableMapping, keys: Iterable[str]) -> dict[str, bytes]:
+    """The values of the keys present in ``store``, in one call.
+
+    Parameters
+    ----------
+    store : MutableMapping
+    keys : iterable of str
+
+    Returns
+    -------
+    dict
+        ``{key: value}`` for the keys that exist; missing keys are left out.
+    """
+    method = getattr(store, "getitems", None)
+    if method is None:
+        return _generic_getitems(store, keys)
+    if isinstance(store, Store):
+        return method(keys)
+    # a foreign mapping's getitems may raise on a missing key (fsspec's default)
+    keys = list(keys)
+    try:
+        return dict(method(keys))
+    except KeyError:
+        return _generic_getitems(store, keys)
+
+
+def setitems(store: MutableMapping, mapping: Mapping[str, Any]) -> None:
+    """Store every ``key: value`` of ``mapping`` in ``store``.
+
+    Parameters
+    ----------
+    store : MutableMapping
+    mapping : Mapping[str, bytes-like]
+    """
+    method = getattr(store, "setitems", None)
+    if method is None:
+        _generic_setitems(store, mapping)
+    else:
+        method(mapping)
+
+
+def delitems(store: MutableMapping, keys: Iterable[str]) -> None:
+    """Remove ``keys`` from ``store``; keys that are not there are ignored.
+
+    Parameters
+    ----------
+    store : MutableMapping
+    keys : iterable of str
+    """
+    method = getattr(store, "delitems", None)
+    if method is None:
+        _generic_delitems(store, keys)
+    else:
+        method(keys)
+
+
+def get_partial(
+    store: MutableMapping, key: str, start: int = 0, length: int | None = None
+) -> bytes:
+    """A byte range of the value at ``key``.
+
+    Parameters
+    ----------
+    store : MutableMapping
+    key : str
+    start : int
+        Offset of the first byte; negative counts from the end (``-n``: the last n bytes).
+    length : int or None
+        Number of bytes; None reads to the end. The range is clipped to the value.
+
+    Returns
+    -------
+    bytes
+
+    Raises
+    ------
+    KeyError
+        ``key`` is not in the store.
+    """
+    method = getattr(store, "get_partial", None)
+    if method is None:
+        return _generic_get_partial(store, key, start, length)
+    return method(key, start, length)
+
+
+def listdir(store: MutableMapping, path: str = "") -> list[str]:
+    """Sorted names of the children directly under ``path`` (keys and sub-folders).
+
+    Parameters
+    ----------
+    store : MutableMapping
+    path : str
+        ``''`` (the default) for the root.
+
+    Returns
+    -------
+    list of str
+        ``[]`` when nothing is under ``path``.
+    """
+    path = _normalize_path(path)
+    method = getattr(store, "listdir", None)
+    if method is None:
+        return _generic_listdir(store, path)
+    if isinstance(store, Store):
+        return method(path)
+    return sorted(method(path))
+
+
+def rmdir(store: MutableMapping, path: str = "") -> None:
+    """Remove every key under ``path`` (every key in the store when ``path`` is ``''``).
+
+    A key named exactly ``path`` is not a folder and is left alone.
+
+    Parameters
+    ----------
+    store : MutableMapping
+    path : str
+    """
+    path = _normalize_path(path)
+    method = getattr(store, "rmdir", None)
+    if method is None:
+        _generic_rmdir(store, path)
+    else:
+        method(path)
+
+
+def getsize(store: MutableMapping, path: str = "") -> int:
+    """Bytes stored for the key ``path``, or for all keys under it (recursively).
+
+    Without a ``getsize`` method this reads the values, which is cheap for in-memory
+    mappings only.
+
+    Parameters
+    ----------
+    store : MutableMapping
+    path : str
+
+    Returns
+    -------
+    int
+        0 when nothing is there; -1 when the size cannot be known (a value that is not a
+        buffer).
+    """
+    path = _normalize_path(path)
+    method = getattr(store, "getsize", None)
+    if method is None:
+        return _generic_getsize(store, path)
+    return method(path)
+
+
+def rename(store: MutableMapping, src: str, dst: str) -> None:
+    """Move the key ``src`` and every key under ``src/`` to the same places under ``dst``.
+
+    Keys already at the destination places are replaced.
+
+    Parameters
+    ----------
+    store : MutableMapping
+    src, dst : str
+        Neither may be the root, nor contain the other.
+
+    Raises
+    ------
+    KeyError
+        Nothing is at ``src``.
+    ValueError
+        ``src`` or ``dst`` is the root, or one contains the other.
+    """
+    src = _normalize_path(src)
+    dst = _normalize_path(dst)
+    _check_rename(src, dst)
+    method = getattr(store, "rename", None)
+    if method is None:
+        _generic_rename(store, src, dst)
+    else:
+        method(src, dst)
+
+
+def close(store: MutableMapping) -> None:
+    """Close ``store`` when it has a ``close`` method (files, connections); else nothing."""
+    method = getattr(store, "close", None)
+    if method is not None:
+        method()
+
+
+# ---------------------------------------------------------------------------------------
+# what users pass as store=
+# ---------------------------------------------------------------------------------------
+
+_ZIP_MODES = {"r": "r", "r+": "a", "a": "a", "w": "w", "w-": "x", "x": "x"}
+
+
+def normalize_store_arg(store: Any, mode: str = "a") -> MutableMapping:
+    """Turn what a user passes as ``store=`` into a store.
+
+    Parameters
+    ----------
+    store : None, str, os.PathLike or MutableMapping
+        None gives a new :class:`~czarr.storage.MemoryStore`; a path ending in ``.zip``
+        a :class:`~czarr.storage.ZipStore`, any other path a
+        :class:`~czarr.storage.DirectoryStore` (``file://`` URLs are local paths); a
+        mapping is returned as is.
+    mode : {'r', 'r+', 'a', 'w', 'w-', 'x'}
+        The file mode of the array or group being opened; it picks the mode a
+        ``ZipStore`` is opened with (``'r'``; ``'a'`` for ``'r+'`` and ``'a'``; ``'w'``;
+        ``'x'`` for ``'w-'`` and ``'x'``).
+
+    Returns
+    -------
+    MutableMapping
+
+    Raises
+    ------
+    MissingDependencyError
+        ``store`` is a URL (``s3://...``, ``gs://...``, ``a::b`` chains): stores for
+        remote filesystems are not part of czarr yet.
+    TypeError
+        ``store`` is none of the above.
+    FileNotFoundError
+        ``mode='r'`` or ``'r+'`` with a ``.zip`` path that does not exist.
+    """
+    if store is None:
+        from czarr.storage.memory import MemoryStore
+
+        return MemoryStore()
+    if isinstance(store, MutableMapping):
+        return store
+    if isinstance(store, os.PathLike):
+        store = os.fspath(store)
+    if isinstance(store, str):
+        if mode not in _ZIP_MODES:
+            raise ValueError(f"invalid mode {mode!r}: expected one of r, r+, a, w, w-, x")
+        if store.startswith("file://") and "::" not in store:
+            store = store[len("file://"):]
+        elif "://" in store or "::" in store:
+            raise MissingDependencyError(
+                f"czarr cannot open {store!r} yet: stores for remote filesystems (fsspec "
+                "URLs such as s3://, gs://, http://) come in a later release. Pass a "
+                "mapping instead, e.g. fsspec.get_mapper(url)."
+            )
+        if store.endswith(".zip"):
+            from czarr.storage.zip import ZipStore
+
+            if mode in ("r", "r+") and not os.path.exists(store):
+                raise FileNotFoundError(f"no such zip file: {store!r} (mode={mode!r})")
+            return ZipStore(store, mode=_ZIP_MODES[mode])
+        from czarr.storage.directory import DirectoryStore
+
+        return DirectoryStore(store)
+    raise TypeError(
+        "store must be None, a path (str or os.PathLike) or a MutableMapping, "
+        f"not {type(store).__name__}"
+    )
+

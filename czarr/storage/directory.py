@@ -1,0 +1,422 @@
+"""DirectoryStore: one file per key in a folder on the local filesystem.
+
+A key ``'a/b/0.0'`` is the file ``<root>/a/b/0.0``: '/' in a key makes sub-folders, which
+is also how the nested chunk layout of ``dimension_separator='/'`` arrives on disk. This
+is the file layout zarr-python's local stores read and write, so either library opens the
+other's folders. Writes are atomic (a temporary file in the same folder, then
+``os.replace``), so readers never see half a value, and keys that would leave the root
+are refused. Reads go straight through ``os.open``/``os.read``, because reading thousands
+of small chunk files is a hot path and the buffered-file machinery would double its cost.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import shutil
+import stat
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from czarr.errors import BadKeyError
+from czarr.storage.base import (
+    Store,
+    _check_rename,
+    _normalize_path,
+    _slice_range,
+    as_buffer,
+)
+
+__all__ = ["DirectoryStore"]
+
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+_WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+_MAX_IO = 1 << 30  # bytes per os.read/os.write call; some platforms cap single calls
+
+# Temporary files are '<name>.<hex>.partial', which is also the pattern zarr-python 2
+# uses; both kinds are skipped when listing. The hex is unique per write: a random token
+# per process start (threads share it), the pid (differs after fork) and a counter.
+_TEMP_RE = re.compile(r"\.[0-9a-f]{16,}\.partial$")
+_TOKEN = os.urandom(4).hex()
+_COUNTER = itertools.count()
+
+
+def _temp_suffix() -> str:
+    return f".{_TOKEN}{os.getpid():08x}{next(_COUNTER):08x}.partial"
+
+
+def _is_temp(name: str) -> bool:
+    return name.endswith(".partial") and _TEMP_RE.search(name) is not None
+
+
+_BAD_SEGMENTS = frozenset(("", ".", ".."))
+# characters a key may not contain on this platform: separators and drive letters of
+# Windows paths would let a key leave the root
+_BAD_CHARS = "\0\\:" if os.name == "nt" else "\0"
+
+
+def _key_error_message(key: str) -> str:
+    return (
+        f"invalid key {key!r} for a DirectoryStore: keys are relative '/'-separated "
+        "paths without empty, '.' or '..' segments"
+    )
+
+
+def _read_fd(fd: int, size: int) -> bytes:
+    if size <= _MAX_IO:
+        data = os.read(fd, size)
+        if len(data) == size:
+            return data
+        parts = [data]
+        got = len(data)
+    else:
+        parts, got = [], 0
+    while got < size:
+        part = os.read(fd, min(size - got, _MAX_IO))
+        if not part:
+            break
+        parts.append(part)
+        got += len(part)
+    return b"".join(parts)
+
+
+def _read_file(path: str) -> bytes | None:
+    """The contents of the regular file at ``path``; None when there is none."""
+    try:
+        fd = os.open(path, _READ_FLAGS)
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        return _read_fd(fd, st.st_size)
+    finally:
+        os.close(fd)
+
+
+def _write_fd(fd: int, buf: bytes | memoryview) -> None:
+    size = len(buf)
+    written = os.write(fd, buf if size <= _MAX_IO else memoryview(buf)[:_MAX_IO])
+    if written == size:
+        return
+    view = memoryview(buf)
+    while written < size:
+        written += os.write(fd, view[written:written + _MAX_IO])
+
+
+class DirectoryStore(Store):
+    """A store keeping each value in its own file under a root folder.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The root folder; created on the first write.
+    normalize_keys : bool
+        Lower-case every key (for case-insensitive filesystems), as zarr-python 2's
+        option of the same name.
+
+    Notes
+    -----
+    Keys are relative '/'-separated paths; empty, ``'.'`` and ``'..'`` segments and
+    absolute paths are refused with :class:`czarr.errors.BadKeyError`, so no key reaches
+    outside the root. A key cannot be both a file and a folder: writing ``'a'`` while
+    ``'a/b'`` exists (or the other way round) raises ``BadKeyError``. Deleting the last
+    key of a sub-folder removes the folder. Iteration order is the filesystem's.
+    Picklable (by path); equal when the roots are equal. Safe to use from several
+    threads and processes: each write lands whole or not at all.
+    """
+
+    def __init__(self, path: str | os.PathLike, normalize_keys: bool = False) -> None:
+        path = os.path.abspath(os.fspath(path))
+        if os.path.exists(path) and not os.path.isdir(path):
+            raise NotADirectoryError(f"DirectoryStore root {path!r} exists and is not a folder")
+        self.path = path
+        self.normalize_keys = normalize_keys
+        self._root = path if path.endswith(os.sep) else path + os.sep
+
+    # -- pickling and comparison ------------------------------------------------------
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"path": self.path, "normalize_keys": self.normalize_keys}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["path"], normalize_keys=state["normalize_keys"])
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, DirectoryStore):
+            return NotImplemented
+        return self.path == other.path
+
+    def __hash__(self) -> int:
+        return hash((DirectoryStore, self.path))
+
+    def __repr__(self) -> str:
+        return f"DirectoryStore({self.path!r})"
+
+    # -- keys to filesystem paths -----------------------------------------------------
+
+    def _file_path(self, key: str) -> str:
+        """The file of ``key``; BadKeyError for keys that would escape the root."""
+        if type(key) is not str:
+            raise TypeError(f"store keys are str, not {type(key).__name__}")
+        if self.normalize_keys:
+            key = key.lower()
+        if "/" in key:
+            for segment in key.split("/"):
+                if segment in _BAD_SEGMENTS:
+                    raise BadKeyError(_key_error_message(key))
+        elif key in _BAD_SEGMENTS:
+            raise BadKeyError(_key_error_message(key))
+        for char in _BAD_CHARS:
+            if char in key:
+                raise BadKeyError(_key_error_message(key))
+        if os.sep != "/":
+            key = key.replace("/", os.sep)
+        return self._root + key
+
+    def _dir_path(self, path: str) -> str:
+        """The folder of a (normalized) store path; the root for ``''``."""
+        if not path:
+            return self.path
+        return self._file_path(path)
+
+    def _prune(self, folder: str) -> None:
+        """Remove ``folder`` and its ancestors while they are empty, up to the root."""
+        root = self.path
+        while len(folder) > len(root) and folder.startswith(self._root):
+            try:
+                os.rmdir(folder)
+            except OSError:
+                return
+            folder = os.path.dirname(folder)
+
+    # -- the mapping ------------------------------------------------------------------
+
+    def __getitem__(self, key: str) -> bytes:
+        data = _read_file(self._file_path(key))
+        if data is None:
+            raise KeyError(key)
+        return data
+
+    def __contains__(self, key: object) -> bool:
+        try:
+            path = self._file_path(key)  # type: ignore[arg-type]
+        except (KeyError, TypeError):
+            return False
+        return os.path.isfile(path)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._write(key, self._file_path(key), as_buffer(value))
+
+    def _write(self, key: str, path: str, buf: bytes | memoryview) -> None:
+        temp = path + _temp_suffix()
+        for _ in range(3):
+            try:
+                fd = os.open(temp, _WRITE_FLAGS, 0o666)
+                break
+            except FileNotFoundError:
+                # the folder does not exist (yet, or any more: a concurrent delete of
+                # its last key removed it): create it and try again
+                try:
+                    os.makedirs(os.path.dirname(path), exist_ok=True)
+                except (FileExistsError, NotADirectoryError):
+                    raise BadKeyError(
+                        f"cannot store key {key!r}: a part of its path is a key (a file) "
+                        "in this DirectoryStore"
+                    ) from None
+            except NotADirectoryError:
+                raise BadKeyError(
+                    f"cannot store key {key!r}: a part of its path is a key (a file) "
+                    "in this DirectoryStore"
+                ) from None
+        else:  # pragma: no cover - the folder vanished three times in a row
+            fd = os.open(temp, _WRITE_FLAGS, 0o666)
+        try:
+            try:
+                _write_fd(fd, buf)
+            finally:
+                os.close(fd)
+            os.replace(temp, path)
+        except BaseException as exc:
+            try:
+                os.unlink(temp)
+            except OSError:
+                pass
+            if isinstance(exc, OSError) and os.path.isdir(path):
+                raise BadKeyError(
+                    f"cannot store key {key!r}: it is a folder holding other keys in this "
+                    "DirectoryStore (rmdir it first)"
+                ) from None
+            raise
+
+    def __delitem__(self, key: str) -> None:
+        path = self._file_path(key)
+        try:
+            os.unlink(path)
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError):
+            # PermissionError: what Windows (and macOS for folders) raise for unlink(dir)
+            if os.path.isfile(path):
+                raise
+            raise KeyError(key) from None
+        if "/" in key:
+            self._prune(os.path.dirname(path))
+
+    def __iter__(self) -> Iterator[str]:
+        return self._iter_files(self.path, "")
+
+    def keys(self) -> Iterator[str]:  # type: ignore[override]
+        return self._iter_files(self.path, "")
+
+    def _iter_files(self, folder: str, prefix: str) -> Iterator[str]:
+        try:
+            entries = list(os.scandir(folder))
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        subfolders = []
+        for entry in entries:
+            name = entry.name
+            if entry.is_file():
+                if not _is_temp(name):
+                    yield prefix + name
+            elif entry.is_dir(follow_symlinks=False):
+                subfolders.append(entry)
+        for entry in subfolders:
+            yield from self._iter_files(entry.path, prefix + entry.name + "/")
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self._iter_files(self.path, ""))
+
+    def clear(self) -> None:
+        self.rmdir("")
+
+    # -- fast paths -------------------------------------------------------------------
+
+    def getitems(self, keys: Iterable[str]) -> dict[str, bytes]:
+        out = {}
+        file_path = self._file_path
+        for key in keys:
+            data = _read_file(file_path(key))
+            if data is not None:
+                out[key] = data
+        return out
+
+    def setitems(self, mapping: Mapping[str, Any]) -> None:
+        file_path = self._file_path
+        for key, value in mapping.items():
+            self._write(key, file_path(key), as_buffer(value))
+
+    def delitems(self, keys: Iterable[str]) -> None:
+        folders = set()
+        for key in keys:
+            path = self._file_path(key)
+            try:
+                os.unlink(path)
+            except (FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError):
+                if os.path.isfile(path):
+                    raise
+                continue
+            if "/" in key:
+                folders.add(os.path.dirname(path))
+        for folder in sorted(folders, key=len, reverse=True):
+            self._prune(folder)
+
+    def get_partial(self, key: str, start: int = 0, length: int | None = None) -> bytes:
+        path = self._file_path(key)
+        try:
+            fd = os.open(path, _READ_FLAGS)
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            raise KeyError(key) from None
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise KeyError(key)
+            offset, count = _slice_range(st.st_size, start, length)
+            if offset:
+                os.lseek(fd, offset, os.SEEK_SET)
+            return _read_fd(fd, count)
+        finally:
+            os.close(fd)
+
+    def listdir(self, path: str = "") -> list[str]:
+        path = self._norm_path(path)
+        try:
+            names = os.listdir(self._dir_path(path))
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        return sorted(name for name in names if not _is_temp(name))
+
+    def rmdir(self, path: str = "") -> None:
+        path = self._norm_path(path)
+        if not path:
+            try:
+                entries = list(os.scandir(self.path))
+            except FileNotFoundError:
+                return
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path)
+                else:
+                    os.unlink(entry.path)
+            return
+        folder = self._dir_path(path)
+        if os.path.isdir(folder):
+            shutil.rmtree(folder)
+            self._prune(os.path.dirname(folder))
+
+    def getsize(self, path: str = "") -> int:
+        path = self._norm_path(path)
+        target = self._dir_path(path)
+        try:
+            st = os.stat(target)
+        except (FileNotFoundError, NotADirectoryError):
+            return 0
+        if stat.S_ISREG(st.st_mode):
+            return st.st_size
+        size = 0
+        pending = [target]
+        while pending:
+            try:
+                entries = list(os.scandir(pending.pop()))
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            for entry in entries:
+                if entry.is_file():
+                    if not _is_temp(entry.name):
+                        size += entry.stat().st_size
+                elif entry.is_dir(follow_symlinks=False):
+                    pending.append(entry.path)
+        return size
+
+    def rename(self, src: str, dst: str) -> None:
+        src = self._norm_path(src)
+        dst = self._norm_path(dst)
+        _check_rename(src, dst)
+        src_path = self._file_path(src)
+        dst_path = self._file_path(dst)
+        src_is_dir = os.path.isdir(src_path)
+        if not src_is_dir and not os.path.isfile(src_path):
+            raise KeyError(src)
+        if not os.path.lexists(dst_path):
+            os.makedirs(os.path.dirname(dst_path), exist_ok=True)
+            os.rename(src_path, dst_path)
+        elif src_is_dir != os.path.isdir(dst_path):
+            raise BadKeyError(
+                f"cannot rename {src!r} to {dst!r}: one is a key and the other a folder "
+                "of keys in this DirectoryStore"
+            )
+        elif not src_is_dir:
+            os.replace(src_path, dst_path)
+        else:
+            # merge into the existing folder, file by file, replacing what collides
+            for key in list(self._iter_files(src_path, "")):
+                target = self._file_path(dst + "/" + key)
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                os.replace(self._file_path(src + "/" + key), target)
+            shutil.rmtree(src_path)
+        self._prune(os.path.dirname(src_path))
+
+    def _norm_path(self, path: str) -> str:
+        path = _normalize_path(path)
+        return path.lower() if self.normalize_keys else path

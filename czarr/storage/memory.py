@@ -1,0 +1,232 @@
+"""MemoryStore: a store that keeps every value as ``bytes`` in a Python dict.
+
+Values live in one flat dict keyed by the full key, so reading and writing a chunk is a
+single dict operation. Beside it the store keeps a folder index (for each folder, its
+children and how many keys each holds), updated only when a key appears or disappears, so
+``listdir``, ``rmdir``, ``getsize`` and ``rename`` cost what the folder holds rather than
+what the whole store holds. Writes take a lock, so several threads may write at once.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from czarr.errors import BadKeyError
+from czarr.storage.base import (
+    Store,
+    _check_rename,
+    _normalize_path,
+    _slice_range,
+    as_buffer,
+    normalize_key,
+)
+
+__all__ = ["MemoryStore"]
+
+
+class MemoryStore(Store):
+    """A store holding its values as ``bytes`` in memory.
+
+    Parameters
+    ----------
+    data : Mapping[str, bytes-like], optional
+        Initial contents, copied.
+
+    Notes
+    -----
+    Keys must be canonical (``normalize_key(key) == key``); others are refused with
+    :class:`czarr.errors.BadKeyError`. Values are copied to ``bytes`` on write, so a
+    buffer changed afterwards does not change the store. Picklable; two MemoryStores
+    are equal when they hold the same keys and values. Safe to use from several threads.
+    """
+
+    def __init__(self, data: Mapping[str, Any] | None = None) -> None:
+        self._data: dict[str, bytes] = {}
+        # folder path ('' for the root) -> {child name: number of keys at or under it}
+        self._dirs: dict[str, dict[str, int]] = {}
+        self._lock = threading.RLock()
+        if data is not None:
+            self.setitems(data)
+
+    # -- pickling and comparison ------------------------------------------------------
+
+    def __getstate__(self) -> dict[str, Any]:
+        with self._lock:
+            return {"data": dict(self._data)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["data"])
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, MemoryStore):
+            return NotImplemented
+        return self._data == other._data
+
+    __hash__ = None  # type: ignore[assignment]  # mutable
+
+    def __repr__(self) -> str:
+        return f"<czarr.MemoryStore: {len(self._data)} keys>"
+
+    # -- the mapping ------------------------------------------------------------------
+
+    def __getitem__(self, key: str) -> bytes:
+        return self._data[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._data
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        buf = as_buffer(value)
+        if type(buf) is not bytes:
+            buf = bytes(buf)
+        with self._lock:
+            if key not in self._data:
+                if normalize_key(key) != key:
+                    raise BadKeyError(
+                        f"invalid store key {key!r}: use its canonical form "
+                        f"{normalize_key(key)!r}"
+                    )
+                self._index_add(key)
+            self._data[key] = buf
+
+    def __delitem__(self, key: str) -> None:
+        with self._lock:
+            del self._data[key]
+            self._index_remove(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._data))
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+            self._dirs.clear()
+
+    # -- fast paths -------------------------------------------------------------------
+
+    def getitems(self, keys: Iterable[str]) -> dict[str, bytes]:
+        data = self._data
+        out = {}
+        for key in keys:
+            value = data.get(key)
+            if value is not None:
+                out[key] = value
+        return out
+
+    def setitems(self, mapping: Mapping[str, Any]) -> None:
+        for key, value in mapping.items():
+            self[key] = value
+
+    def delitems(self, keys: Iterable[str]) -> None:
+        with self._lock:
+            for key in keys:
+                if key in self._data:
+                    del self._data[key]
+                    self._index_remove(key)
+
+    def get_partial(self, key: str, start: int = 0, length: int | None = None) -> bytes:
+        value = self._data[key]
+        offset, count = _slice_range(len(value), start, length)
+        return value[offset:offset + count]
+
+    def listdir(self, path: str = "") -> list[str]:
+        path = _normalize_path(path)
+        with self._lock:
+            return sorted(self._dirs.get(path, ()))
+
+    def rmdir(self, path: str = "") -> None:
+        path = _normalize_path(path)
+        with self._lock:
+            if not path:
+                self.clear()
+                return
+            for key in self._keys_under(path):
+                del self._data[key]
+                self._index_remove(key)
+
+    def getsize(self, path: str = "") -> int:
+        path = _normalize_path(path)
+        with self._lock:
+            if path in self._data:
+                return len(self._data[path])
+            if not path:
+                return sum(len(v) for v in self._data.values())
+            return sum(len(self._data[k]) for k in self._keys_under(path))
+
+    def rename(self, src: str, dst: str) -> None:
+        src = _normalize_path(src)
+        dst = _normalize_path(dst)
+        _check_rename(src, dst)
+        with self._lock:
+            moves = [src] if src in self._data else []
+            moves += self._keys_under(src)
+            if not moves:
+                raise KeyError(src)
+            n = len(src)
+            values = [(dst + key[n:], self._data[key]) for key in moves]
+            for key in moves:
+                del self._data[key]
+                self._index_remove(key)
+            for key, value in values:
+                if key not in self._data:
+                    self._index_add(key)
+                self._data[key] = value
+
+    # -- the folder index -------------------------------------------------------------
+
+    def _keys_under(self, path: str) -> list[str]:
+        """Every key strictly under the folder ``path`` (not ``''``), found via the index."""
+        keys = []
+        pending = [path]
+        dirs = self._dirs
+        data = self._data
+        while pending:
+            folder = pending.pop()
+            for name in dirs.get(folder, ()):
+                child = folder + "/" + name
+                if child in data:
+                    keys.append(child)
+                if child in dirs:
+                    pending.append(child)
+        return keys
+
+    def _index_add(self, key: str) -> None:
+        dirs = self._dirs
+        parent = ""
+        start = 0
+        while True:
+            end = key.find("/", start)
+            name = key[start:] if end < 0 else key[start:end]
+            children = dirs.get(parent)
+            if children is None:
+                children = dirs[parent] = {}
+            children[name] = children.get(name, 0) + 1
+            if end < 0:
+                return
+            parent = key[:end]
+            start = end + 1
+
+    def _index_remove(self, key: str) -> None:
+        dirs = self._dirs
+        parent = ""
+        start = 0
+        while True:
+            end = key.find("/", start)
+            name = key[start:] if end < 0 else key[start:end]
+            children = dirs[parent]
+            count = children[name] - 1
+            if count:
+                children[name] = count
+            else:
+                del children[name]
+                if not children and parent:
+                    del dirs[parent]
+            if end < 0:
+                return
+            parent = key[:end]
+            start = end + 1
