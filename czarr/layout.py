@@ -26,6 +26,7 @@ from czarr.metadata.normalize import (
     normalize_shape,
 )
 from czarr.metadata.v2 import ArrayMetadata, encode_array_metadata, encode_group_metadata
+from czarr.storage.base import rmdir
 
 __all__ = [
     "ARRAY_META_KEY",
@@ -133,25 +134,6 @@ def contains_group(store: Any, path: str | None = "") -> bool:
     ``.zgroup`` is not a group.
     """
     return group_meta_key(path) in store
-
-
-def _rmdir(store: MutableMapping, path: str) -> None:
-    """Remove everything under ``path`` (everything, for the root)."""
-    try:
-        from czarr.storage import rmdir
-    except ImportError:
-        rmdir = None
-    if rmdir is not None:
-        rmdir(store, path)
-        return
-    # fallback while czarr.storage is being written: the store's own rmdir, else one
-    # deletion per key under the prefix
-    if hasattr(store, "rmdir"):
-        store.rmdir(path)
-        return
-    prefix = path_prefix(path)
-    for key in [k for k in store.keys() if k.startswith(prefix)]:
-        del store[key]
 
 
 # ---------------------------------------------------------------------------------------
@@ -290,9 +272,9 @@ def _require_parent_groups(store: Any, path: str, chunk_store: Any) -> None:
     for i in range(len(segments)):
         parent = "/".join(segments[:i])
         if contains_array(store, parent):
-            _rmdir(store, parent)
+            rmdir(store, parent)
             if chunk_store is not None:
-                _rmdir(chunk_store, parent)
+                rmdir(chunk_store, parent)
             store[group_meta_key(parent)] = encode_group_metadata()
         elif not contains_group(store, parent):
             store[group_meta_key(parent)] = encode_group_metadata()
@@ -308,9 +290,9 @@ def _prepare_node(store: Any, path: str, overwrite: bool, chunk_store: Any) -> N
             raise ContainsGroupError(f"path {path!r} contains a group")
     _require_parent_groups(store, path, chunk_store)
     if overwrite:
-        _rmdir(store, path)
+        rmdir(store, path)
         if chunk_store is not None:
-            _rmdir(chunk_store, path)
+            rmdir(chunk_store, path)
 
 
 def init_array(
