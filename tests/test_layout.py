@@ -319,3 +319,17 @@ def test_zarr3_opens_the_hierarchy(tmp_path):
         assert arr.shape == (6, 4)
         assert arr.dtype == np.dtype("<i2")
         np.testing.assert_array_equal(arr[:], np.full((6, 4), 9, dtype="<i2"))
+
+
+@pytest.mark.parametrize("kind", ["memory", "directory"])
+def test_layout_on_czarr_stores(kind, tmp_path):
+    from czarr.storage import DirectoryStore, MemoryStore
+
+    store = MemoryStore() if kind == "memory" else DirectoryStore(str(tmp_path))
+    init_array(store, shape=10, chunks=5, path="a/b")
+    store["a/b/0"] = b"chunk"
+    assert contains_array(store, "a/b") and contains_group(store, "a")
+    with pytest.raises(ContainsArrayError):
+        init_group(store, path="a/b")
+    init_group(store, path="a", overwrite=True)
+    assert sorted(store.keys()) == [".zgroup", "a/.zgroup"]
