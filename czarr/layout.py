@@ -50,8 +50,8 @@ ARRAY_META_KEY = ".zarray"
 GROUP_META_KEY = ".zgroup"
 ATTRS_KEY = ".zattrs"
 
-# zarr-python 2's default compressor, Blosc(cname='lz4', clevel=5, shuffle=SHUFFLE,
-# blocksize=0), as it is stored; written as is when czarr.codecs is not importable.
+# How zarr-python 2's default compressor, Blosc(cname='lz4', clevel=5, shuffle=SHUFFLE,
+# blocksize=0), is stored; compressor='default' writes czarr.codecs.Blosc's config for it.
 DEFAULT_COMPRESSOR_CONFIG = {
     "id": "blosc",
     "cname": "lz4",
@@ -142,10 +142,9 @@ def contains_group(store: Any, path: str | None = "") -> bool:
 
 
 def _default_compressor_config() -> dict[str, Any]:
-    try:
-        from czarr.codecs import Blosc
-    except ImportError:
-        return dict(DEFAULT_COMPRESSOR_CONFIG)
+    # imported here: the codecs package loads compiled extensions, layout does not need to
+    from czarr.codecs import Blosc
+
     return Blosc(cname="lz4", clevel=5, shuffle=Blosc.SHUFFLE, blocksize=0).get_config()
 
 
