@@ -136,6 +136,8 @@ def as_buffer(value: Any) -> bytes | memoryview:
         view = memoryview(value)
     except (TypeError, ValueError):
         return _ndarray_buffer(value)
+    if view.format == "O":
+        raise TypeError("store values must be bytes-like; got an array of Python objects")
     if view.c_contiguous:
         if view.ndim == 1 and view.format == "B":
             return view
