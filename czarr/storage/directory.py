@@ -266,9 +266,6 @@ class DirectoryStore(Store):
     def __iter__(self) -> Iterator[str]:
         return self._iter_files(self.path, "")
 
-    def keys(self) -> Iterator[str]:  # type: ignore[override]
-        return self._iter_files(self.path, "")
-
     def _iter_files(self, folder: str, prefix: str) -> Iterator[str]:
         try:
             entries = list(os.scandir(folder))

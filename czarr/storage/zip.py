@@ -188,9 +188,6 @@ class ZipStore(Store):
     def __iter__(self) -> Iterator[str]:
         return iter(sorted(self._names()))
 
-    def keys(self) -> Iterator[str]:  # type: ignore[override]
-        return iter(sorted(self._names()))
-
     def __len__(self) -> int:
         return len(self._names())
 
