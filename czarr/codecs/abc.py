@@ -10,9 +10,18 @@ Subclasses store each constructor argument as an attribute of the same name.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from abc import ABC, abstractmethod
 from typing import Any
+
+
+@functools.cache
+def _init_parameters(cls: type) -> tuple[str, ...]:
+    """Names of the constructor's named parameters, in signature order."""
+    named = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    parameters = list(inspect.signature(cls.__init__).parameters.values())[1:]
+    return tuple(p.name for p in parameters if p.kind in named)
 
 
 class Codec(ABC):
@@ -61,11 +70,8 @@ class Codec(ABC):
         """
 
     @classmethod
-    def _parameters(cls) -> list[str]:
-        signature = inspect.signature(cls.__init__)
-        return [name for name in list(signature.parameters)[1:]
-                if signature.parameters[name].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
-                or signature.parameters[name].kind is inspect.Parameter.KEYWORD_ONLY]
+    def _parameters(cls) -> tuple[str, ...]:
+        return _init_parameters(cls)
 
     def get_config(self) -> dict[str, Any]:
         """Return the configuration: ``id`` and every constructor argument."""
