@@ -1,5 +1,6 @@
-from collections.abc import Buffer
 from typing import TypeVar
+
+from typing_extensions import Buffer
 
 _D = TypeVar("_D", bound=Buffer)
 
