@@ -72,11 +72,25 @@ def normalize_key(key: str) -> str:
     if type(key) is not str:
         if not isinstance(key, str):
             raise TypeError(f"store keys are str, not {type(key).__name__}")
-    if "/" not in key and "\\" not in key:
-        if key in _BAD_SEGMENTS:
-            raise BadKeyError(f"invalid store key {key!r}: a key must name something")
+    if _is_canonical(key):
         return key
     return _normalize(key, allow_empty=False)
+
+
+def _is_canonical(key: str) -> bool:
+    """Whether ``normalize_key(key) == key``, cheaply (no split, no allocation per segment)."""
+    if "/" not in key:
+        return key not in _BAD_SEGMENTS and "\\" not in key
+    framed = "/" + key + "/"
+    return not ("//" in framed or "/./" in framed or "/../" in framed or "\\" in key)
+
+
+def _check_canonical(key: str) -> None:
+    """Raise unless ``key`` is canonical: TypeError for non-str, BadKeyError otherwise."""
+    if type(key) is str and _is_canonical(key):
+        return
+    canonical = normalize_key(key)  # raises for keys without a canonical form
+    raise BadKeyError(f"invalid store key {key!r}: use its canonical form {canonical!r}")
 
 
 def _normalize_path(path: str | None) -> str:

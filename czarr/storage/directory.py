@@ -23,6 +23,7 @@ from czarr.errors import BadKeyError
 from czarr.storage.base import (
     Store,
     _check_rename,
+    _is_canonical,
     _normalize_path,
     _slice_range,
     as_buffer,
@@ -50,16 +51,14 @@ def _is_temp(name: str) -> bool:
     return name.endswith(".partial") and _TEMP_RE.search(name) is not None
 
 
-_BAD_SEGMENTS = frozenset(("", ".", ".."))
-# characters a key may not contain on this platform: separators and drive letters of
-# Windows paths would let a key leave the root
-_BAD_CHARS = "\0\\:" if os.name == "nt" else "\0"
+# a drive letter ('C:x') would let a key leave the root on Windows
+_DRIVE_CHAR = ":" if os.name == "nt" else ""
 
 
 def _key_error_message(key: str) -> str:
     return (
         f"invalid key {key!r} for a DirectoryStore: keys are relative '/'-separated "
-        "paths without empty, '.' or '..' segments"
+        "paths without empty, '.' or '..' segments or backslashes"
     )
 
 
@@ -163,15 +162,8 @@ class DirectoryStore(Store):
             raise TypeError(f"store keys are str, not {type(key).__name__}")
         if self.normalize_keys:
             key = key.lower()
-        if "/" in key:
-            for segment in key.split("/"):
-                if segment in _BAD_SEGMENTS:
-                    raise BadKeyError(_key_error_message(key))
-        elif key in _BAD_SEGMENTS:
+        if not _is_canonical(key) or "\0" in key or (_DRIVE_CHAR and _DRIVE_CHAR in key):
             raise BadKeyError(_key_error_message(key))
-        for char in _BAD_CHARS:
-            if char in key:
-                raise BadKeyError(_key_error_message(key))
         if os.sep != "/":
             key = key.replace("/", os.sep)
         return self._root + key

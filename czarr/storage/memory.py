@@ -13,14 +13,13 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from czarr.errors import BadKeyError
 from czarr.storage.base import (
     Store,
+    _check_canonical,
     _check_rename,
     _normalize_path,
     _slice_range,
     as_buffer,
-    normalize_key,
 )
 
 __all__ = ["MemoryStore"]
@@ -83,11 +82,7 @@ class MemoryStore(Store):
             buf = bytes(buf)
         with self._lock:
             if key not in self._data:
-                if normalize_key(key) != key:
-                    raise BadKeyError(
-                        f"invalid store key {key!r}: use its canonical form "
-                        f"{normalize_key(key)!r}"
-                    )
+                _check_canonical(key)
                 self._index_add(key)
             self._data[key] = buf
 

@@ -20,14 +20,14 @@ import zipfile
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from czarr.errors import BadKeyError, ReadOnlyError
+from czarr.errors import ReadOnlyError
 from czarr.storage.base import (
     Store,
+    _check_canonical,
     _normalize_path,
     _prefix,
     _slice_range,
     as_buffer,
-    normalize_key,
 )
 
 __all__ = ["ZipStore"]
@@ -162,10 +162,7 @@ class ZipStore(Store):
             raise ReadOnlyError(f"ZipStore {self.path!r} was opened read-only (mode='r')")
 
     def _zip_info(self, key: str) -> zipfile.ZipInfo:
-        if normalize_key(key) != key:
-            raise BadKeyError(
-                f"invalid store key {key!r}: use its canonical form {normalize_key(key)!r}"
-            )
+        _check_canonical(key)
         # writestr(name, data) would give members mode 600; build the ZipInfo so they
         # come out rw-r--r-- like files written by zip tools
         info = zipfile.ZipInfo(filename=key, date_time=time.localtime(time.time())[:6])
