@@ -36,8 +36,6 @@ __all__ = [
     "setitems",
 ]
 
-StoreLike = MutableMapping  # any MutableMapping[str, bytes] is a store
-
 _BAD_SEGMENTS = frozenset(("", ".", ".."))
 
 
@@ -69,9 +67,8 @@ def normalize_key(key: str) -> str:
     TypeError
         The key is not a ``str``.
     """
-    if type(key) is not str:
-        if not isinstance(key, str):
-            raise TypeError(f"store keys are str, not {type(key).__name__}")
+    if not isinstance(key, str):
+        raise TypeError(f"store keys are str, not {type(key).__name__}")
     if _is_canonical(key):
         return key
     return _normalize(key, allow_empty=False)
