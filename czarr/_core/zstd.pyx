@@ -248,8 +248,10 @@ def decompress(source, dest=None):
         if dest is None:
             if size == CZARR_ZSTD_UNKNOWN:
                 return _stream_decompress(<const char*>src.buf, src.len)
-            if size > 0x7FFFFFFFFFFFFFFF // 2:
-                raise CodecError(f"zstd frame claims an impossible size ({size} bytes)")
+            # a block of at least 4 bytes (an RLE block) yields at most 128 KiB
+            if size > <long long>src.len * 32768:
+                raise CodecError(f"zstd frames of {src.len} bytes cannot hold the "
+                                 f"{size} bytes they claim")
             dest = PyBytes_FromStringAndSize(NULL, size)
             out = PyBytes_AS_STRING(dest)
             with nogil:
