@@ -9,13 +9,50 @@ from __future__ import annotations
 import os
 
 from czarr import errors
+from czarr.codecs import (
+    BZ2,
+    LZ4,
+    LZMA,
+    Blosc,
+    Codec,
+    GZip,
+    Zlib,
+    Zstd,
+    get_codec,
+    register_codec,
+)
+from czarr.core import Array
+from czarr.creation import (
+    array,
+    create,
+    empty,
+    empty_like,
+    full,
+    full_like,
+    ones,
+    ones_like,
+    open,
+    open_array,
+    open_like,
+    zeros,
+    zeros_like,
+)
+from czarr.hierarchy import Group, group, open_group
+from czarr.storage import DirectoryStore, MemoryStore, ZipStore
 
 __version__ = "0.1.0"
 
 
 def get_include() -> str:
-    """Directory holding czarr's ``.pxd`` files, for Cython packages that ``cimport czarr._core``."""
+    """Directory holding czarr's ``.pxd`` files (for ``cimport czarr._core...``)."""
     return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-__all__ = ["errors", "get_include", "__version__"]
+__all__ = [
+    "Array", "Group", "group", "open_group",
+    "create", "empty", "zeros", "ones", "full", "array", "open", "open_array", "open_like",
+    "empty_like", "zeros_like", "ones_like", "full_like",
+    "MemoryStore", "DirectoryStore", "ZipStore",
+    "Codec", "Blosc", "Zstd", "LZ4", "Zlib", "GZip", "BZ2", "LZMA", "get_codec",
+    "register_codec", "errors", "get_include", "__version__",
+]

@@ -1,0 +1,507 @@
+"""The Array: one Zarr v2 array in a store, read and written with NumPy selections.
+
+An ``Array`` holds the decoded metadata and dispatches selections into the chunk engine:
+the selection becomes a projection (``czarr._core.indexing``), the projection gives the
+chunk keys, the store returns their bytes in one batched call, the codec pipeline decodes
+each one (straight into the output when the chunk lands on one contiguous run of it) and
+the nogil copy kernel moves the selected part. Writes run the same steps backwards. This
+module knows neither how stores keep bytes nor how codecs work.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator, MutableMapping
+from typing import Any
+
+import numpy as np
+
+from czarr._core.copy import all_equal, fill_array
+from czarr.attrs import Attributes
+from czarr.codecs import get_codec
+from czarr.errors import ArrayNotFoundError, ReadOnlyError
+from czarr.indexing import BasicProjection, normalize_basic_selection
+from czarr.layout import array_meta_key, attrs_key, chunk_key_prefix, normalize_path
+from czarr.metadata.v2 import ArrayMetadata, decode_array_metadata
+from czarr.pipeline import ChunkPipeline
+from czarr.storage import delitems, getitems, getsize, listdir, setitems
+from czarr.util import human_readable_size, info_text_report
+
+__all__ = ["Array"]
+
+
+class Array:
+    """A chunked, compressed N-dimensional array stored in the Zarr v2 format.
+
+    Parameters
+    ----------
+    store : MutableMapping
+        The store holding the array's metadata (and chunks, unless ``chunk_store``).
+    path : str, optional
+        Path of the array inside the store.
+    read_only : bool
+        Refuse writes.
+    chunk_store : MutableMapping, optional
+        A separate store for the chunks.
+    synchronizer : object, optional
+        Accepted for zarr-python compatibility; czarr writes whole chunks atomically per
+        key and does not lock.
+    cache_metadata : bool
+        Read ``.zarray`` once (``False``: before every read and write).
+    cache_attrs : bool
+        Cache ``.zattrs`` in memory.
+    write_empty_chunks : bool
+        Store chunks that hold only the fill value (default ``False``: such chunks are
+        not stored, and an existing one is deleted).
+    """
+
+    def __init__(
+        self,
+        store: MutableMapping,
+        path: str | None = None,
+        read_only: bool = False,
+        chunk_store: MutableMapping | None = None,
+        synchronizer: Any = None,
+        cache_metadata: bool = True,
+        cache_attrs: bool = True,
+        write_empty_chunks: bool = False,
+    ) -> None:
+        self._store = store
+        self._chunk_store = chunk_store
+        self._path = normalize_path(path)
+        self._key_prefix = chunk_key_prefix(self._path)
+        self._read_only = bool(read_only)
+        self._synchronizer = synchronizer
+        self._cache_metadata = cache_metadata
+        self._cache_attrs = cache_attrs
+        self._write_empty_chunks = bool(write_empty_chunks)
+        self._load_metadata()
+        self._attrs = Attributes(
+            store, key=attrs_key(self._path), read_only=read_only, cache=cache_attrs
+        )
+
+    # ------------------------------------------------------------------ metadata
+    def _load_metadata(self) -> None:
+        key = array_meta_key(self._path)
+        try:
+            data = self._store[key]
+        except KeyError:
+            raise ArrayNotFoundError(f"no array at path {self._path!r}") from None
+        self._set_metadata(decode_array_metadata(data, key=key))
+
+    def _set_metadata(self, meta: ArrayMetadata) -> None:
+        self._meta = meta
+        self._shape = tuple(meta.shape)
+        self._chunks = tuple(meta.chunks)
+        self._dtype = np.dtype(meta.dtype)
+        self._order = meta.order
+        self._fill_value = meta.fill_value
+        self._dimension_separator = meta.dimension_separator
+        self._compressor = get_codec(meta.compressor) if meta.compressor else None
+        self._filters = [get_codec(f) for f in meta.filters] if meta.filters else None
+        self._pipeline = ChunkPipeline(
+            self._dtype, self._chunks, self._order, self._compressor, self._filters
+        )
+        self._fill_bytes = _fill_bytes(self._fill_value, self._dtype)
+        self._fill_is_nan = (
+            self._fill_value is not None
+            and self._dtype.kind in "fc"
+            and bool(np.isnan(np.asarray(self._fill_value, dtype=self._dtype)))
+        )
+
+    def _refresh_metadata(self) -> None:
+        if not self._cache_metadata:
+            self._load_metadata()
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def store(self) -> MutableMapping:
+        """The store holding the array's metadata."""
+        return self._store
+
+    @property
+    def chunk_store(self) -> MutableMapping:
+        """The store holding the chunks (the metadata store unless given separately)."""
+        return self._store if self._chunk_store is None else self._chunk_store
+
+    @property
+    def path(self) -> str:
+        """Path of the array inside the store."""
+        return self._path
+
+    @property
+    def name(self) -> str:
+        """Absolute name of the array, ``'/'`` + path."""
+        return "/" + self._path
+
+    @property
+    def basename(self) -> str:
+        """Last component of the name."""
+        return self.name.split("/")[-1]
+
+    @property
+    def read_only(self) -> bool:
+        """Whether writes are refused."""
+        return self._read_only
+
+    @read_only.setter
+    def read_only(self, value: bool) -> None:
+        self._read_only = bool(value)
+        self._attrs.read_only = bool(value)
+
+    @property
+    def synchronizer(self) -> Any:
+        return self._synchronizer
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        self._refresh_metadata()
+        return self._shape
+
+    @property
+    def chunks(self) -> tuple[int, ...]:
+        return self._chunks
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._dtype
+
+    @property
+    def compressor(self) -> Any:
+        return self._compressor
+
+    @property
+    def filters(self) -> list | None:
+        return self._filters
+
+    @property
+    def fill_value(self) -> Any:
+        return self._fill_value
+
+    @property
+    def order(self) -> str:
+        return self._order
+
+    @property
+    def dimension_separator(self) -> str:
+        return self._dimension_separator
+
+    @property
+    def write_empty_chunks(self) -> bool:
+        return self._write_empty_chunks
+
+    @property
+    def attrs(self) -> Attributes:
+        """User attributes (``.zattrs``)."""
+        return self._attrs
+
+    @property
+    def ndim(self) -> int:
+        return len(self._shape)
+
+    @property
+    def size(self) -> int:
+        return math.prod(self._shape)
+
+    @property
+    def itemsize(self) -> int:
+        return self._dtype.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes the whole array takes uncompressed."""
+        return self.size * self.itemsize
+
+    @property
+    def nbytes_stored(self) -> int:
+        """Bytes stored for this array (metadata, attributes and chunks); -1 if unknown."""
+        n = getsize(self._store, self._path)
+        if self._chunk_store is not None and n >= 0:
+            m = getsize(self._chunk_store, self._path)
+            n = -1 if m < 0 else n + m
+        return n
+
+    @property
+    def cdata_shape(self) -> tuple[int, ...]:
+        """Number of chunks along each dimension."""
+        return tuple(-(-s // c) for s, c in zip(self._shape, self._chunks))
+
+    @property
+    def nchunks(self) -> int:
+        return math.prod(self.cdata_shape)
+
+    @property
+    def nchunks_initialized(self) -> int:
+        """Number of chunks present in the store (this array's keys only)."""
+        return sum(1 for _ in self._initialized_chunk_keys())
+
+    def _initialized_chunk_keys(self) -> Iterator[str]:
+        sep = re.escape(self._dimension_separator)
+        pattern = re.compile(r"\d+" + (sep + r"\d+") * (self.ndim - 1) if self.ndim else r"0")
+        store = self.chunk_store
+        if self._dimension_separator == "." or self.ndim <= 1:
+            for name in listdir(store, self._path):
+                if pattern.fullmatch(name):
+                    yield name
+        else:
+            prefix = self._key_prefix
+            for key in list(store):
+                if key.startswith(prefix) and pattern.fullmatch(key[len(prefix):]):
+                    yield key
+
+    @property
+    def info(self) -> InfoReport:
+        """A report of the array's properties (print it)."""
+        return InfoReport(self._info_items)
+
+    def _info_items(self) -> list[tuple[str, str]]:
+        items = [
+            ("Name", self.name),
+            ("Type", f"{type(self).__module__}.{type(self).__name__}"),
+            ("Data type", str(self._dtype)),
+            ("Shape", str(self._shape)),
+            ("Chunk shape", str(self._chunks)),
+            ("Order", self._order),
+            ("Read-only", str(self._read_only)),
+        ]
+        if self._filters:
+            items += [(f"Filter [{i}]", repr(f)) for i, f in enumerate(self._filters)]
+        items.append(("Compressor", repr(self._compressor)))
+        items.append(("Store type", _type_name(self._store)))
+        if self._chunk_store is not None:
+            items.append(("Chunk store type", _type_name(self._chunk_store)))
+        items.append(("No. bytes", f"{self.nbytes} ({human_readable_size(self.nbytes)})"))
+        stored = self.nbytes_stored
+        if stored > 0:
+            items.append(("No. bytes stored", f"{stored} ({human_readable_size(stored)})"))
+            items.append(("Storage ratio", f"{self.nbytes / stored:.1f}"))
+        items.append(("Chunks initialized", f"{self.nchunks_initialized}/{self.nchunks}"))
+        return items
+
+    # ------------------------------------------------------------------ python protocol
+    def __repr__(self) -> str:
+        r = f"<czarr.Array {self.name!r} {self._shape} {self._dtype}"
+        return r + (" read-only>" if self._read_only else ">")
+
+    def __len__(self) -> int:
+        if not self._shape:
+            raise TypeError("len() of unsized object")
+        return self._shape[0]
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        a = self[...]
+        a = np.asarray(a)
+        return a if dtype is None else a.astype(dtype, copy=False)
+
+    def __iter__(self) -> Iterator[Any]:
+        if not self._shape:
+            raise TypeError("iteration over a 0-d array")
+        step = self._chunks[0]
+        for start in range(0, self._shape[0], step):
+            block = self[start:start + step]
+            yield from block
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Array)
+            and self._store == other._store
+            and self._path == other._path
+            and self._read_only == other._read_only
+        )
+
+    def __hash__(self) -> int:
+        return hash((type(self), id(self._store), self._path))
+
+    def __getstate__(self) -> dict:
+        return {
+            "store": self._store,
+            "path": self._path,
+            "read_only": self._read_only,
+            "chunk_store": self._chunk_store,
+            "synchronizer": self._synchronizer,
+            "cache_metadata": self._cache_metadata,
+            "cache_attrs": self._cache_attrs,
+            "write_empty_chunks": self._write_empty_chunks,
+        }
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(**state)
+
+    # ------------------------------------------------------------------ reading
+    def __getitem__(self, selection: Any) -> Any:
+        return self.get_basic_selection(selection)
+
+    def get_basic_selection(
+        self, selection: Any = Ellipsis, out: np.ndarray | None = None
+    ) -> Any:
+        """Read a selection of integers, slices (any step) and ``Ellipsis``.
+
+        Parameters
+        ----------
+        selection : int, slice, Ellipsis or tuple of those
+        out : numpy.ndarray, optional
+            Array to read into, shaped like the selection, of the array's dtype.
+
+        Returns
+        -------
+        numpy.ndarray or scalar
+            A scalar when every dimension is indexed by an integer.
+        """
+        self._refresh_metadata()
+        proj = BasicProjection(normalize_basic_selection(selection, self._shape),
+                               self._shape, self._chunks)
+        result = self._read(proj, out)
+        if result.ndim == 0 and out is None and not (self.ndim == 0 and selection is Ellipsis):
+            return result[()]
+        return result
+
+    def _read(self, proj: BasicProjection, out: np.ndarray | None) -> np.ndarray:
+        if out is None:
+            out = np.empty(proj.out_shape, dtype=self._dtype)
+        else:
+            _check_out(out, proj.out_shape, self._dtype)
+        if proj.nchunks == 0:
+            return out
+        keys = proj.chunk_keys(self._key_prefix, self._dimension_separator)
+        cdatas = getitems(self.chunk_store, keys)
+        pipeline = self._pipeline
+        direct = (
+            not self._filters
+            and (self._order == "C" or self.ndim <= 1)
+            and out.flags.c_contiguous
+        )
+        flat = out.reshape(-1) if direct else None
+        chunk = None
+        for i, key in enumerate(keys):
+            cdata = cdatas.get(key)
+            if cdata is None:
+                proj.fill_out(i, out, self._fill_bytes)
+                continue
+            if direct:
+                region = proj.out_contiguous_region(i, out)
+                if region is not None:
+                    pipeline.decode_into(cdata, flat[region[0]:region[1]], key)
+                    continue
+            if chunk is None:
+                chunk = pipeline.empty_chunk()
+            pipeline.decode_into(cdata, chunk, key)
+            proj.copy_from_chunk(i, chunk, out)
+        return out
+
+    # ------------------------------------------------------------------ writing
+    def __setitem__(self, selection: Any, value: Any) -> None:
+        self.set_basic_selection(selection, value)
+
+    def set_basic_selection(self, selection: Any, value: Any) -> None:
+        """Write ``value`` (a scalar or anything broadcastable to the selection's shape)
+        into a selection of integers, slices (any step) and ``Ellipsis``."""
+        self._check_writable()
+        self._refresh_metadata()
+        proj = BasicProjection(normalize_basic_selection(selection, self._shape),
+                               self._shape, self._chunks)
+        self._write(proj, self._coerce_value(value, proj.out_shape))
+
+    def _check_writable(self) -> None:
+        if self._read_only:
+            raise ReadOnlyError(f"array {self.name!r} is read-only")
+
+    def _coerce_value(self, value: Any, shape: tuple[int, ...]) -> np.ndarray:
+        arr = np.asarray(value, dtype=self._dtype)
+        if arr.shape != shape:
+            try:
+                arr = np.broadcast_to(arr, shape)
+            except ValueError:
+                raise ValueError(
+                    f"could not broadcast value of shape {arr.shape} to the selection's "
+                    f"shape {shape}"
+                ) from None
+        return arr
+
+    def _write(self, proj: BasicProjection, value: np.ndarray) -> None:
+        n = proj.nchunks
+        if n == 0:
+            return
+        store = self.chunk_store
+        keys = proj.chunk_keys(self._key_prefix, self._dimension_separator)
+        covered = [proj.chunk_is_covered(i) for i in range(n)]
+        partial_keys = [k for k, c in zip(keys, covered) if not c]
+        existing = getitems(store, partial_keys) if partial_keys else {}
+        pipeline = self._pipeline
+        to_set: dict[str, Any] = {}
+        to_delete: list[str] = []
+        for i, key in enumerate(keys):
+            chunk = None
+            if covered[i] and not proj.chunk_is_edge(i):
+                chunk = self._whole_chunk_view(value, proj.out_selection(i))
+            if chunk is None:
+                chunk = pipeline.empty_chunk()
+                cdata = None if covered[i] else existing.get(key)
+                if cdata is None:
+                    fill_array(chunk, self._fill_bytes)
+                else:
+                    pipeline.decode_into(cdata, chunk, key)
+                proj.copy_to_chunk(i, value, chunk)
+            if not self._write_empty_chunks and self._is_empty(chunk):
+                if covered[i] or key in existing:
+                    to_delete.append(key)
+            else:
+                to_set[key] = pipeline.encode(chunk)
+        if to_set:
+            setitems(store, to_set)
+        if to_delete:
+            delitems(store, [k for k in to_delete if k in existing or k in store])
+
+    def _whole_chunk_view(self, value: np.ndarray, out_sel: tuple) -> np.ndarray | None:
+        """``value``'s part for a fully covered chunk, as a chunk-shaped view when it is
+        already contiguous in the chunk's order (then it is encoded with no copy)."""
+        view = value[out_sel + (Ellipsis,)]  # a view, even when every axis is indexed
+        contiguous = view.flags.c_contiguous if self._order == "C" else view.flags.f_contiguous
+        if not contiguous or view.size != math.prod(self._chunks):
+            return None
+        return view.reshape(self._chunks, order=self._order)
+
+    def _is_empty(self, chunk: np.ndarray) -> bool:
+        if self._fill_value is None:
+            return False
+        if all_equal(chunk.reshape(-1, order="A").view(np.uint8), self._fill_bytes):
+            return True
+        return self._fill_is_nan and bool(np.isnan(chunk).all())
+
+
+class InfoReport:
+    """The text report behind ``.info``; ``repr`` and ``str`` give the same text."""
+
+    def __init__(self, items_fn: Any) -> None:
+        self._items_fn = items_fn
+
+    def __repr__(self) -> str:
+        return info_text_report(self._items_fn())
+
+    __str__ = __repr__
+
+
+def _type_name(obj: Any) -> str:
+    cls = type(obj)
+    module = cls.__module__
+    if module.startswith("czarr.storage."):
+        module = "czarr.storage"
+    return f"{module}.{cls.__qualname__}"
+
+
+def _fill_bytes(fill_value: Any, dtype: np.dtype) -> bytes:
+    """The raw bytes of one item equal to ``fill_value`` (zeros when it is None)."""
+    if fill_value is None:
+        return bytes(dtype.itemsize)
+    if isinstance(fill_value, (bytes, bytearray)) and dtype.kind == "V":
+        return bytes(fill_value).ljust(dtype.itemsize, b"\0")[: dtype.itemsize]
+    return np.array(fill_value, dtype=dtype).tobytes()
+
+
+def _check_out(out: Any, shape: tuple[int, ...], dtype: np.dtype) -> None:
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"out must be a numpy array, got {type(out).__name__}")
+    if out.shape != shape:
+        raise ValueError(f"out has shape {out.shape}, the selection has shape {shape}")
+    if out.dtype != dtype:
+        raise ValueError(f"out has dtype {out.dtype}, the array has dtype {dtype}")

@@ -1,0 +1,521 @@
+"""Groups: a hierarchy of arrays and groups in one store, as in zarr-python 2 and h5py.
+
+A ``Group`` is a path in a store that holds a ``.zgroup`` document. Members are found by
+listing the store below that path; nested names (``'a/b/c'``) walk down. Creating an
+array or group here delegates to ``czarr.creation`` / ``czarr.layout`` with this group's
+store and path, so the format rules live in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, MutableMapping
+from typing import Any
+
+import numpy as np
+
+from czarr.attrs import Attributes
+from czarr.core import Array, InfoReport, _type_name
+from czarr.errors import (
+    ContainsArrayError,
+    ContainsGroupError,
+    GroupNotFoundError,
+    ReadOnlyError,
+)
+from czarr.layout import (
+    attrs_key,
+    contains_array,
+    contains_group,
+    group_meta_key,
+    init_group,
+    normalize_path,
+)
+from czarr.storage import listdir, normalize_store_arg, rename, rmdir
+
+__all__ = ["Group", "group", "open_group"]
+
+
+def _join(base: str, name: str) -> str:
+    name = normalize_path(name)
+    return f"{base}/{name}" if base else name
+
+
+class Group(MutableMapping):
+    """A group of arrays and groups.
+
+    Parameters
+    ----------
+    store : MutableMapping
+        The store holding the hierarchy.
+    path : str, optional
+        Path of the group inside the store.
+    read_only : bool
+        Refuse changes.
+    chunk_store : MutableMapping, optional
+        Separate store for the chunks of member arrays.
+    cache_attrs : bool
+        Cache ``.zattrs`` in memory.
+    synchronizer : object, optional
+        Accepted for zarr-python compatibility.
+    """
+
+    def __init__(
+        self,
+        store: MutableMapping,
+        path: str | None = None,
+        read_only: bool = False,
+        chunk_store: MutableMapping | None = None,
+        cache_attrs: bool = True,
+        synchronizer: Any = None,
+    ) -> None:
+        self._store = store
+        self._chunk_store = chunk_store
+        self._path = normalize_path(path)
+        self._read_only = bool(read_only)
+        self._cache_attrs = cache_attrs
+        self._synchronizer = synchronizer
+        if contains_array(store, self._path):
+            raise ContainsArrayError(f"an array exists at path {self._path!r}, not a group")
+        if group_meta_key(self._path) not in store:
+            raise GroupNotFoundError(f"no group at path {self._path!r}")
+        self._attrs = Attributes(
+            store, key=attrs_key(self._path), read_only=read_only, cache=cache_attrs
+        )
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def store(self) -> MutableMapping:
+        return self._store
+
+    @property
+    def chunk_store(self) -> MutableMapping:
+        return self._store if self._chunk_store is None else self._chunk_store
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    @property
+    def name(self) -> str:
+        return "/" + self._path
+
+    @property
+    def basename(self) -> str:
+        return self.name.split("/")[-1]
+
+    @property
+    def read_only(self) -> bool:
+        return self._read_only
+
+    @property
+    def synchronizer(self) -> Any:
+        return self._synchronizer
+
+    @property
+    def attrs(self) -> Attributes:
+        return self._attrs
+
+    @property
+    def info(self) -> InfoReport:
+        """A report of the group (print it)."""
+        return InfoReport(self._info_items)
+
+    def _info_items(self) -> list[tuple[str, str]]:
+        items = [
+            ("Name", self.name),
+            ("Type", f"{type(self).__module__}.{type(self).__name__}"),
+            ("Read-only", str(self._read_only)),
+            ("Store type", _type_name(self._store)),
+        ]
+        if self._chunk_store is not None:
+            items.append(("Chunk store type", _type_name(self._chunk_store)))
+        arrays = list(self.array_keys())
+        groups = list(self.group_keys())
+        items.append(("No. members", str(len(arrays) + len(groups))))
+        items.append(("No. arrays", str(len(arrays))))
+        items.append(("No. groups", str(len(groups))))
+        if arrays:
+            items.append(("Arrays", ", ".join(arrays)))
+        if groups:
+            items.append(("Groups", ", ".join(groups)))
+        return items
+
+    # ------------------------------------------------------------------ python protocol
+    def __repr__(self) -> str:
+        r = f"<czarr.Group {self.name!r}"
+        return r + (" read-only>" if self._read_only else ">")
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, Group) and self._store == other._store
+                and self._path == other._path)
+
+    def __hash__(self) -> int:
+        return hash((type(self), id(self._store), self._path))
+
+    def __enter__(self) -> Group:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        close = getattr(self._store, "close", None)
+        if close is not None:
+            close()
+
+    def __getstate__(self) -> dict:
+        return {
+            "store": self._store,
+            "path": self._path,
+            "read_only": self._read_only,
+            "chunk_store": self._chunk_store,
+            "cache_attrs": self._cache_attrs,
+            "synchronizer": self._synchronizer,
+        }
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(**state)
+
+    def _member_names(self) -> list[str]:
+        return [
+            name
+            for name in listdir(self._store, self._path)
+            if contains_array(self._store, _join(self._path, name))
+            or contains_group(self._store, _join(self._path, name))
+        ]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._member_names())
+
+    def __len__(self) -> int:
+        return len(self._member_names())
+
+    def __contains__(self, item: object) -> bool:
+        if not isinstance(item, str):
+            return False
+        try:
+            path = _join(self._path, item)
+        except ValueError:
+            return False
+        return contains_array(self._store, path) or contains_group(self._store, path)
+
+    def __getitem__(self, item: str) -> Array | Group:
+        path = _join(self._path, item)
+        if contains_array(self._store, path):
+            return Array(self._store, path=path, read_only=self._read_only,
+                         chunk_store=self._chunk_store, synchronizer=self._synchronizer,
+                         cache_attrs=self._cache_attrs)
+        if contains_group(self._store, path):
+            return Group(self._store, path=path, read_only=self._read_only,
+                         chunk_store=self._chunk_store, cache_attrs=self._cache_attrs,
+                         synchronizer=self._synchronizer)
+        raise KeyError(item)
+
+    def __setitem__(self, item: str, value: Any) -> None:
+        self.array(item, value, overwrite=True)
+
+    def __delitem__(self, item: str) -> None:
+        self._check_writable()
+        if item not in self:
+            raise KeyError(item)
+        path = _join(self._path, item)
+        rmdir(self._store, path)
+        if self._chunk_store is not None:
+            rmdir(self._chunk_store, path)
+
+    def __getattr__(self, item: str) -> Any:
+        # members as attributes (``root.foo``), as zarr-python and h5py users expect
+        if item.startswith("_"):
+            raise AttributeError(item)
+        try:
+            return self[item]
+        except (KeyError, ValueError):
+            raise AttributeError(
+                f"{type(self).__name__!r} object has no attribute {item!r}"
+            ) from None
+
+    def __dir__(self) -> list[str]:
+        base = list(super().__dir__())
+        return base + [k for k in self._member_names() if k.isidentifier()]
+
+    # ------------------------------------------------------------------ members
+    def group_keys(self) -> Iterator[str]:
+        """Names of the member groups, sorted."""
+        for name in listdir(self._store, self._path):
+            if contains_group(self._store, _join(self._path, name)):
+                yield name
+
+    def groups(self) -> Iterator[tuple[str, Group]]:
+        for name in self.group_keys():
+            yield name, self[name]
+
+    def array_keys(self, recurse: bool = False) -> Iterator[str]:
+        """Names of the member arrays, sorted (with ``recurse``, of all descendants)."""
+        for name in listdir(self._store, self._path):
+            if contains_array(self._store, _join(self._path, name)):
+                yield name
+        if recurse:
+            for gname, g in self.groups():
+                for name in g.array_keys(recurse=True):
+                    yield f"{gname}/{name}"
+
+    def arrays(self, recurse: bool = False) -> Iterator[tuple[str, Array]]:
+        for name in self.array_keys(recurse=recurse):
+            yield name, self[name]
+
+    def visitvalues(self, func: Callable[[Any], Any]) -> Any:
+        """Call ``func(member)`` on every descendant; stop at the first non-None result."""
+        return self.visititems(lambda _name, obj: func(obj))
+
+    def visit(self, func: Callable[[str], Any]) -> Any:
+        """Call ``func(relative_name)`` on every descendant, depth first in name order."""
+        return self.visititems(lambda name, _obj: func(name))
+
+    visitkeys = visit
+
+    def visititems(self, func: Callable[[str, Any], Any]) -> Any:
+        """Call ``func(relative_name, member)`` on every descendant, depth first."""
+        base = len(self._path) + 1 if self._path else 0
+
+        def walk(group: Group) -> Any:
+            for _, member in sorted(group.items()):
+                result = func(member.path[base:], member)
+                if result is not None:
+                    return result
+                if isinstance(member, Group):
+                    result = walk(member)
+                    if result is not None:
+                        return result
+            return None
+
+        return walk(self)
+
+    def tree(self, expand: bool = False, level: int | None = None) -> TreeView:
+        """A text view of the hierarchy below this group (print it)."""
+        return TreeView(self, level=level)
+
+    # ------------------------------------------------------------------ creating
+    def _check_writable(self) -> None:
+        if self._read_only:
+            raise ReadOnlyError(f"group {self.name!r} is read-only")
+
+    def create_group(self, name: str, overwrite: bool = False) -> Group:
+        """Create a sub-group (``ContainsGroupError`` if one exists and not ``overwrite``)."""
+        self._check_writable()
+        path = _join(self._path, name)
+        init_group(self._store, path=path, chunk_store=self._chunk_store, overwrite=overwrite)
+        return Group(self._store, path=path, chunk_store=self._chunk_store,
+                     cache_attrs=self._cache_attrs, synchronizer=self._synchronizer)
+
+    def create_groups(self, *names: str, overwrite: bool = False) -> tuple[Group, ...]:
+        return tuple(self.create_group(n, overwrite=overwrite) for n in names)
+
+    def require_group(self, name: str, overwrite: bool = False) -> Group:
+        """Return the sub-group, creating it if needed."""
+        path = _join(self._path, name)
+        if not contains_group(self._store, path) or overwrite:
+            self._check_writable()
+            init_group(self._store, path=path, chunk_store=self._chunk_store,
+                       overwrite=overwrite)
+        return Group(self._store, path=path, read_only=self._read_only,
+                     chunk_store=self._chunk_store, cache_attrs=self._cache_attrs,
+                     synchronizer=self._synchronizer)
+
+    def require_groups(self, *names: str) -> tuple[Group, ...]:
+        return tuple(self.require_group(n) for n in names)
+
+    def _creation_kwargs(self, name: str, kwargs: dict) -> dict:
+        self._check_writable()
+        kwargs.setdefault("chunk_store", self._chunk_store)
+        kwargs.setdefault("synchronizer", self._synchronizer)
+        kwargs.setdefault("cache_attrs", self._cache_attrs)
+        kwargs["store"] = self._store
+        kwargs["path"] = _join(self._path, name)
+        return kwargs
+
+    def create_dataset(self, name: str, **kwargs: Any) -> Array:
+        """Create an array (h5py style): ``data=`` to initialise it, or ``shape=``."""
+        from czarr import creation
+
+        kwargs = self._creation_kwargs(name, kwargs)
+        data = kwargs.pop("data", None)
+        if data is None:
+            if "shape" not in kwargs:
+                raise TypeError("create_dataset needs shape= or data=")
+            return creation.create(**kwargs)
+        return creation.array(data, **kwargs)
+
+    def require_dataset(
+        self, name: str, shape: Any, dtype: Any = None, exact: bool = False, **kwargs: Any
+    ) -> Array:
+        """Return the array at ``name`` after checking its shape and dtype, creating it
+        if it does not exist. ``exact=False`` accepts a dtype the stored one casts to."""
+        path = _join(self._path, name)
+        if contains_array(self._store, path):
+            arr = self[name]
+            shape_t = (shape,) if isinstance(shape, int) else tuple(shape)
+            if arr.shape != shape_t:
+                raise TypeError(f"shapes do not match: existing {arr.shape}, required {shape_t}")
+            if dtype is not None:
+                want = np.dtype(dtype)
+                ok = arr.dtype == want if exact else np.can_cast(want, arr.dtype)
+                if not ok:
+                    raise TypeError(
+                        f"dtypes do not match: existing {arr.dtype}, required {want}")
+            return arr
+        if contains_group(self._store, path):
+            raise ContainsGroupError(f"a group exists at path {path!r}")
+        return self.create_dataset(name, shape=shape, dtype=dtype, **kwargs)
+
+    def create(self, name: str, **kwargs: Any) -> Array:
+        from czarr import creation
+
+        return creation.create(**self._creation_kwargs(name, kwargs))
+
+    def empty(self, name: str, **kwargs: Any) -> Array:
+        from czarr import creation
+
+        return creation.empty(**self._creation_kwargs(name, kwargs))
+
+    def zeros(self, name: str, **kwargs: Any) -> Array:
+        from czarr import creation
+
+        return creation.zeros(**self._creation_kwargs(name, kwargs))
+
+    def ones(self, name: str, **kwargs: Any) -> Array:
+        from czarr import creation
+
+        return creation.ones(**self._creation_kwargs(name, kwargs))
+
+    def full(self, name: str, fill_value: Any, **kwargs: Any) -> Array:
+        from czarr import creation
+
+        return creation.full(fill_value=fill_value, **self._creation_kwargs(name, kwargs))
+
+    def array(self, name: str, data: Any, **kwargs: Any) -> Array:
+        from czarr import creation
+
+        return creation.array(data, **self._creation_kwargs(name, kwargs))
+
+    def empty_like(self, name: str, data: Any, **kwargs: Any) -> Array:
+        from czarr import creation
+
+        return creation.empty_like(data, **self._creation_kwargs(name, kwargs))
+
+    def zeros_like(self, name: str, data: Any, **kwargs: Any) -> Array:
+        from czarr import creation
+
+        return creation.zeros_like(data, **self._creation_kwargs(name, kwargs))
+
+    def ones_like(self, name: str, data: Any, **kwargs: Any) -> Array:
+        from czarr import creation
+
+        return creation.ones_like(data, **self._creation_kwargs(name, kwargs))
+
+    def full_like(self, name: str, data: Any, **kwargs: Any) -> Array:
+        from czarr import creation
+
+        return creation.full_like(data, **self._creation_kwargs(name, kwargs))
+
+    def move(self, source: str, dest: str) -> None:
+        """Move a member (array or group) to another path inside this group."""
+        self._check_writable()
+        src = _join(self._path, source)
+        dst = _join(self._path, dest)
+        if not (contains_array(self._store, src) or contains_group(self._store, src)):
+            raise ValueError(f"the source {source!r} does not exist")
+        if contains_array(self._store, dst) or contains_group(self._store, dst):
+            raise ValueError(f"the destination {dest!r} already exists")
+        parent = dst.rpartition("/")[0]
+        if parent and not contains_group(self._store, parent):
+            init_group(self._store, path=parent)
+        rename(self._store, src, dst)
+        if self._chunk_store is not None:
+            rename(self._chunk_store, src, dst)
+
+
+class TreeView:
+    """Text tree of a group's hierarchy (``repr``/``str`` give the text)."""
+
+    def __init__(self, group: Group, level: int | None = None) -> None:
+        self._group = group
+        self._level = level
+
+    def _lines(self, group: Group, prefix: str, depth: int) -> list[str]:
+        lines: list[str] = []
+        members = sorted(group.items())
+        for i, (name, member) in enumerate(members):
+            last = i == len(members) - 1
+            branch = "└── " if last else "├── "
+            if isinstance(member, Array):
+                lines.append(f"{prefix}{branch}{name} {member.shape} {member.dtype}")
+            else:
+                lines.append(f"{prefix}{branch}{name}")
+                if self._level is None or depth < self._level:
+                    lines += self._lines(member, prefix + ("    " if last else "│   "),
+                                         depth + 1)
+        return lines
+
+    def __repr__(self) -> str:
+        root = self._group.name if self._group.path else "/"
+        return "\n".join([root] + self._lines(self._group, " ", 1))
+
+    __str__ = __repr__
+
+
+def group(
+    store: Any = None,
+    overwrite: bool = False,
+    chunk_store: MutableMapping | None = None,
+    cache_attrs: bool = True,
+    synchronizer: Any = None,
+    path: str | None = None,
+) -> Group:
+    """Create a group (or open the one there), in a new ``MemoryStore`` when ``store`` is None.
+
+    Parameters
+    ----------
+    store : MutableMapping or str, optional
+        A store, or a path (a ``DirectoryStore``; a ``.zip`` path gives a ``ZipStore``).
+    overwrite : bool
+        Remove everything at the path first.
+    """
+    store = normalize_store_arg(store, mode="a")
+    path = normalize_path(path)
+    if overwrite or not contains_group(store, path):
+        init_group(store, overwrite=overwrite, path=path, chunk_store=chunk_store)
+    return Group(store, path=path, chunk_store=chunk_store, cache_attrs=cache_attrs,
+                 synchronizer=synchronizer)
+
+
+def open_group(
+    store: Any = None,
+    mode: str = "a",
+    cache_attrs: bool = True,
+    synchronizer: Any = None,
+    path: str | None = None,
+    chunk_store: MutableMapping | None = None,
+) -> Group:
+    """Open a group with a file-like ``mode``: ``'r'`` read-only, must exist; ``'r+'``
+    must exist; ``'a'`` open or create; ``'w'`` create, removing what was there;
+    ``'w-'``/``'x'`` create, fail if something exists."""
+    store = normalize_store_arg(store, mode=mode)
+    path = normalize_path(path)
+    if mode in ("r", "r+"):
+        if contains_array(store, path):
+            raise ContainsArrayError(f"an array exists at path {path!r}, not a group")
+        if not contains_group(store, path):
+            raise GroupNotFoundError(f"no group at path {path!r}")
+    elif mode == "w":
+        init_group(store, overwrite=True, path=path, chunk_store=chunk_store)
+    elif mode == "a":
+        if not contains_group(store, path):
+            if contains_array(store, path):
+                raise ContainsArrayError(f"an array exists at path {path!r}, not a group")
+            init_group(store, path=path, chunk_store=chunk_store)
+    elif mode in ("w-", "x"):
+        if contains_array(store, path):
+            raise ContainsArrayError(f"an array exists at path {path!r}")
+        if contains_group(store, path):
+            raise ContainsGroupError(f"a group exists at path {path!r}")
+        init_group(store, path=path, chunk_store=chunk_store)
+    else:
+        raise ValueError(f"invalid mode {mode!r}: expected one of r, r+, a, w, w-, x")
+    return Group(store, path=path, read_only=(mode == "r"), chunk_store=chunk_store,
+                 cache_attrs=cache_attrs, synchronizer=synchronizer)

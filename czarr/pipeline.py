@@ -1,0 +1,101 @@
+"""The codec pipeline: how one chunk's array becomes stored bytes and back.
+
+Encoding runs the filters in order, then the compressor; decoding runs the compressor,
+then the filters in reverse. When there are no filters the compressor decodes straight
+into the caller's chunk buffer (``decode(cdata, out=...)``), so the hot path makes no
+intermediate copy. Any numcodecs-compatible codec object works here. A chunk that
+cannot be decoded raises :class:`~czarr.errors.ChunkDecodeError` naming its key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from czarr.errors import ChunkDecodeError
+
+__all__ = ["ChunkPipeline"]
+
+
+def _flat_bytes(arr: np.ndarray) -> np.ndarray:
+    """A 1-D uint8 view of a contiguous (C or F) array."""
+    return arr.reshape(-1, order="A").view(np.uint8)
+
+
+class ChunkPipeline:
+    """Encode and decode whole chunks of one array.
+
+    Parameters
+    ----------
+    dtype : numpy.dtype
+        The array's data type.
+    chunks : tuple of int
+        The chunk shape (every stored chunk has this shape, edge chunks included).
+    order : {'C', 'F'}
+        Memory layout of a chunk.
+    compressor : codec or None
+    filters : sequence of codecs or None
+    """
+
+    __slots__ = ("dtype", "chunks", "order", "compressor", "filters", "chunk_nbytes")
+
+    def __init__(
+        self,
+        dtype: np.dtype,
+        chunks: tuple[int, ...],
+        order: str,
+        compressor: Any | None,
+        filters: Sequence[Any] | None,
+    ) -> None:
+        self.dtype = np.dtype(dtype)
+        self.chunks = tuple(chunks)
+        self.order = order
+        self.compressor = compressor
+        self.filters = tuple(filters) if filters else ()
+        self.chunk_nbytes = int(np.prod(self.chunks, dtype=np.int64)) * self.dtype.itemsize
+
+    def empty_chunk(self) -> np.ndarray:
+        """A new, uninitialised chunk buffer."""
+        return np.empty(self.chunks, dtype=self.dtype, order=self.order)
+
+    def decode_into(self, cdata: Any, out: np.ndarray, key: str) -> np.ndarray:
+        """Decode stored bytes ``cdata`` into the chunk buffer ``out`` (or a contiguous
+        run of the output array viewed as one chunk) and return it."""
+        try:
+            if not self.filters:
+                if self.compressor is None:
+                    raw = np.frombuffer(cdata, dtype=np.uint8)
+                    dest = _flat_bytes(out)
+                    if raw.nbytes != dest.nbytes:
+                        raise ValueError(f"{raw.nbytes} bytes stored, expected {dest.nbytes}")
+                    dest[...] = raw
+                else:
+                    self.compressor.decode(cdata, out=_flat_bytes(out))
+                return out
+            buf = self.compressor.decode(cdata) if self.compressor is not None else cdata
+            for f in reversed(self.filters):
+                buf = f.decode(buf)
+            arr = np.asarray(buf) if isinstance(buf, np.ndarray) else np.frombuffer(buf, np.uint8)
+            raw = arr.reshape(-1, order="A").view(np.uint8)
+            dest = _flat_bytes(out)
+            if raw.nbytes != dest.nbytes:
+                raise ValueError(f"filters produced {raw.nbytes} bytes, expected {dest.nbytes}")
+            dest[...] = raw
+            return out
+        except ChunkDecodeError:
+            raise
+        except Exception as e:  # codec errors of any library, named with the key
+            raise ChunkDecodeError(f"chunk {key!r} could not be decoded: {e}") from e
+
+    def encode(self, chunk: np.ndarray) -> Any:
+        """Encode a contiguous chunk array into the bytes to store."""
+        buf: Any = np.asarray(chunk) if isinstance(chunk, np.generic) else chunk
+        for f in self.filters:
+            buf = f.encode(buf)
+        if self.compressor is not None:
+            return self.compressor.encode(buf)
+        if isinstance(buf, np.ndarray):
+            return buf.tobytes(order="A")  # a chunk buffer is C- or F-contiguous: its own order
+        return bytes(buf)
