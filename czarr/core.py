@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from czarr._core.copy import all_equal, fill_array
+from czarr import engine
 from czarr.attrs import Attributes
 from czarr.codecs import get_codec
 from czarr.errors import ArrayNotFoundError, ReadOnlyError
@@ -25,7 +25,7 @@ from czarr.indexing import BasicProjection, normalize_basic_selection
 from czarr.layout import array_meta_key, attrs_key, chunk_key_prefix, normalize_path
 from czarr.metadata.v2 import ArrayMetadata, decode_array_metadata
 from czarr.pipeline import ChunkPipeline
-from czarr.storage import delitems, getitems, getsize, listdir, setitems
+from czarr.storage import getsize, listdir
 from czarr.util import human_readable_size, info_text_report
 
 __all__ = ["Array"]
@@ -104,10 +104,19 @@ class Array:
             self._dtype, self._chunks, self._order, self._compressor, self._filters
         )
         self._fill_bytes = _fill_bytes(self._fill_value, self._dtype)
-        self._fill_is_nan = (
-            self._fill_value is not None
-            and self._dtype.kind in "fc"
-            and bool(np.isnan(np.asarray(self._fill_value, dtype=self._dtype)))
+        self._ctx = engine.ChunkContext(
+            store=self.chunk_store,
+            key_prefix=self._key_prefix,
+            separator=self._dimension_separator,
+            pipeline=self._pipeline,
+            fill_bytes=self._fill_bytes,
+            fill_is_nan=(
+                self._fill_value is not None
+                and self._dtype.kind in "fc"
+                and bool(np.isnan(np.asarray(self._fill_value, dtype=self._dtype)))
+            ),
+            has_fill_value=self._fill_value is not None,
+            write_empty_chunks=self._write_empty_chunks,
         )
 
     def _refresh_metadata(self) -> None:
@@ -361,33 +370,7 @@ class Array:
             out = np.empty(proj.out_shape, dtype=self._dtype)
         else:
             _check_out(out, proj.out_shape, self._dtype)
-        if proj.nchunks == 0:
-            return out
-        keys = proj.chunk_keys(self._key_prefix, self._dimension_separator)
-        cdatas = getitems(self.chunk_store, keys)
-        pipeline = self._pipeline
-        direct = (
-            not self._filters
-            and (self._order == "C" or self.ndim <= 1)
-            and out.flags.c_contiguous
-        )
-        flat = out.reshape(-1) if direct else None
-        chunk = None
-        for i, key in enumerate(keys):
-            cdata = cdatas.get(key)
-            if cdata is None:
-                proj.fill_out(i, out, self._fill_bytes)
-                continue
-            if direct:
-                region = proj.out_contiguous_region(i, out)
-                if region is not None:
-                    pipeline.decode_into(cdata, flat[region[0]:region[1]], key)
-                    continue
-            if chunk is None:
-                chunk = pipeline.empty_chunk()
-            pipeline.decode_into(cdata, chunk, key)
-            proj.copy_from_chunk(i, chunk, out)
-        return out
+        return engine.read(self._ctx, proj, out)
 
     # ------------------------------------------------------------------ writing
     def __setitem__(self, selection: Any, value: Any) -> None:
@@ -419,54 +402,7 @@ class Array:
         return arr
 
     def _write(self, proj: BasicProjection, value: np.ndarray) -> None:
-        n = proj.nchunks
-        if n == 0:
-            return
-        store = self.chunk_store
-        keys = proj.chunk_keys(self._key_prefix, self._dimension_separator)
-        covered = [proj.chunk_is_covered(i) for i in range(n)]
-        partial_keys = [k for k, c in zip(keys, covered) if not c]
-        existing = getitems(store, partial_keys) if partial_keys else {}
-        pipeline = self._pipeline
-        to_set: dict[str, Any] = {}
-        to_delete: list[str] = []
-        for i, key in enumerate(keys):
-            chunk = None
-            if covered[i] and not proj.chunk_is_edge(i):
-                chunk = self._whole_chunk_view(value, proj.out_selection(i))
-            if chunk is None:
-                chunk = pipeline.empty_chunk()
-                cdata = None if covered[i] else existing.get(key)
-                if cdata is None:
-                    fill_array(chunk, self._fill_bytes)
-                else:
-                    pipeline.decode_into(cdata, chunk, key)
-                proj.copy_to_chunk(i, value, chunk)
-            if not self._write_empty_chunks and self._is_empty(chunk):
-                if covered[i] or key in existing:
-                    to_delete.append(key)
-            else:
-                to_set[key] = pipeline.encode(chunk)
-        if to_set:
-            setitems(store, to_set)
-        if to_delete:
-            delitems(store, [k for k in to_delete if k in existing or k in store])
-
-    def _whole_chunk_view(self, value: np.ndarray, out_sel: tuple) -> np.ndarray | None:
-        """``value``'s part for a fully covered chunk, as a chunk-shaped view when it is
-        already contiguous in the chunk's order (then it is encoded with no copy)."""
-        view = value[out_sel + (Ellipsis,)]  # a view, even when every axis is indexed
-        contiguous = view.flags.c_contiguous if self._order == "C" else view.flags.f_contiguous
-        if not contiguous or view.size != math.prod(self._chunks):
-            return None
-        return view.reshape(self._chunks, order=self._order)
-
-    def _is_empty(self, chunk: np.ndarray) -> bool:
-        if self._fill_value is None:
-            return False
-        if all_equal(chunk.reshape(-1, order="A").view(np.uint8), self._fill_bytes):
-            return True
-        return self._fill_is_nan and bool(np.isnan(chunk).all())
+        engine.write(self._ctx, proj, value)
 
 
 class InfoReport:

@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from czarr._core import blosc as _blosc
+from czarr.codecs.blosc import Blosc
 from czarr.errors import ChunkDecodeError
 
 __all__ = ["ChunkPipeline"]
@@ -87,6 +89,31 @@ class ChunkPipeline:
         except ChunkDecodeError:
             raise
         except Exception as e:  # codec errors of any library, named with the key
+            raise ChunkDecodeError(f"chunk {key!r} could not be decoded: {e}") from e
+
+    def supports_partial_decode(self) -> bool:
+        """True when a run of a chunk's items can be decoded alone (czarr's Blosc, no
+        filters): see :meth:`decode_partial`."""
+        return not self.filters and isinstance(self.compressor, Blosc)
+
+    def decode_partial(self, cdata: Any, chunk: np.ndarray, start: int, stop: int,
+                       key: str) -> bool:
+        """Decode only items ``start:stop`` (memory order) of a stored chunk into the
+        same places of ``chunk``; the rest of ``chunk`` is left as it was. Returns False
+        when the frame cannot be cut there (then decode the whole chunk)."""
+        itemsize = self.dtype.itemsize
+        try:
+            typesize, _ = _blosc.cbuffer_metainfo(cdata)
+            nbytes = _blosc.cbuffer_sizes(cdata)[0]
+            if nbytes != self.chunk_nbytes:
+                raise ValueError(f"{nbytes} bytes in the frame, expected {self.chunk_nbytes}")
+            b0, b1 = start * itemsize, stop * itemsize
+            if b0 % typesize or b1 % typesize:
+                return False
+            dest = _flat_bytes(chunk)[b0:b1]
+            _blosc.getitem(cdata, b0 // typesize, (b1 - b0) // typesize, dest)
+            return True
+        except Exception as e:
             raise ChunkDecodeError(f"chunk {key!r} could not be decoded: {e}") from e
 
     def encode(self, chunk: np.ndarray) -> Any:

@@ -220,6 +220,22 @@ cdef class BasicProjection:
                 return True
         return False
 
+    def chunk_item_range(self, Py_ssize_t i, str order) -> tuple:
+        """``(lo, hi)``: the selection inside chunk ``i`` lies within items ``lo <= k < hi``
+        of the chunk in memory order (``'C'`` or ``'F'``). A partial decoder need only
+        produce those items."""
+        cdef Py_ssize_t k[CZARR_MAX_NDIM]
+        cdef int64_t lo = 0, hi = 0, stride = 1
+        cdef int d, j
+        self._check_index(i)
+        self._unravel(i, k)
+        for j in range(self.ndim):
+            d = self.ndim - 1 - j if order == "C" else j
+            lo += self._start[d][k[d]] * stride
+            hi += (self._start[d][k[d]] + (self._count[d][k[d]] - 1) * self._step[d]) * stride
+            stride *= self._chunks[d]
+        return (lo, hi + 1)
+
     cdef int _strides(self, Py_ssize_t i, cnp.ndarray chunk, cnp.ndarray out,
                       Py_ssize_t* shp, Py_ssize_t* cstr, Py_ssize_t* ostr,
                       Py_ssize_t* coff, Py_ssize_t* ooff) except -1:
