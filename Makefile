@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.czarr-installed
 
-.PHONY: setup build demo test test-fast lint bench compare sdist clean
+.PHONY: setup build demo demo-codecs test test-fast lint bench compare sdist clean
 
 setup: $(STAMP) build
 
@@ -31,9 +31,18 @@ test-fast: setup
 lint: setup
 	$(PY) -m ruff check czarr tests benchmarks asv_bench examples setup.py
 
+demo-codecs: setup
+	$(PY) examples/codec_demo.py
+
+# head-to-head against zarr-python, tensorstore and h5py (installs the peers first)
+compare: setup
+	$(PY) -m pip install -q tensorstore h5py
+	$(PY) benchmarks/compare.py
+
+# asv history of the same workloads (asv machine info is written once, non-interactively)
 bench: setup
 	$(PY) -m pip install -q asv tensorstore h5py
-	$(PY) benchmarks/compare.py
+	cd asv_bench && ../$(PY) -m asv machine --yes && ../$(PY) -m asv run --python=same --quick
 
 sdist: setup
 	$(PY) -m build --sdist --no-isolation
