@@ -287,7 +287,7 @@ def ceiling(rows: list, tmp: str, data: np.ndarray, args: argparse.Namespace) ->
 
 
 def _add(rows: list, workload: str, unit: str, lib: str, value: float, mb: float | None):
-    for w, u, vals in rows:
+    for w, _unit, vals in rows:
         if w == workload:
             vals[lib] = (value, mb)
             return
