@@ -97,9 +97,17 @@ def read(ctx: ChunkContext, proj: Any, out: np.ndarray) -> np.ndarray:
     flat = out.reshape(-1) if direct else None
     partial = pipeline.supports_partial_decode()
     chunk_items = math.prod(pipeline.chunks)
+    fast = pipeline.fast_codec if hasattr(proj, "read_chunks") and out.ndim else None
 
     def read_batch(lo: int, hi: int) -> None:
         cdatas = getitems(ctx.store, keys[lo:hi])
+        if fast is not None:  # the compiled loop: decode and copy with no Python per chunk
+            failed = proj.read_chunks(lo, [cdatas.get(k) for k in keys[lo:hi]],
+                                      pipeline.empty_chunk(), out, ctx.fill_bytes, fast,
+                                      ctx.order, _PARTIAL_FRACTION)
+            if failed is not None:
+                pipeline.raise_read_error(keys[failed[0]], failed[1])
+            return
         chunk = None
         for i in range(lo, hi):
             key = keys[i]

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from czarr._core import blosc as _blosc
+from czarr._core.indexing import CODEC_BLOSC, CODEC_RAW, READ_DEST_SIZE
 from czarr.codecs.blosc import Blosc
 from czarr.errors import ChunkDecodeError
 
@@ -91,6 +92,18 @@ class ChunkPipeline:
         except Exception as e:  # codec errors of any library, named with the key
             raise ChunkDecodeError(f"chunk {key!r} could not be decoded: {e}") from e
 
+    @property
+    def fast_codec(self) -> int | None:
+        """The codec kind the compiled read loop decodes by itself
+        (``czarr._core.indexing.CODEC_RAW`` / ``CODEC_BLOSC``), or None."""
+        if self.filters or self.dtype.hasobject or self.dtype.itemsize == 0:
+            return None
+        if self.compressor is None:
+            return CODEC_RAW
+        if type(self.compressor) is Blosc:
+            return CODEC_BLOSC
+        return None
+
     def supports_partial_decode(self) -> bool:
         """True when a run of a chunk's items can be decoded alone (czarr's Blosc, no
         filters): see :meth:`decode_partial`."""
@@ -115,6 +128,21 @@ class ChunkPipeline:
             return True
         except Exception as e:
             raise ChunkDecodeError(f"chunk {key!r} could not be decoded: {e}") from e
+
+    def raise_read_error(self, key: str, code: int) -> None:
+        """Raise the ChunkDecodeError for a failure ``code`` of the compiled read loop."""
+        reasons = {
+            -1: "too short for a Blosc header",
+            -2: "unknown Blosc format version",
+            -3: "inconsistent Blosc header",
+            -4: "truncated (the Blosc header claims more bytes than are stored)",
+            -5: "the Blosc frame does not decode to one chunk's size",
+            -6: "corrupt compressed data",
+            -7: "item range outside the Blosc frame",
+            READ_DEST_SIZE: f"stored size differs from the chunk's {self.chunk_nbytes} bytes",
+        }
+        raise ChunkDecodeError(
+            f"chunk {key!r} could not be decoded: {reasons.get(code, f'error {code}')}")
 
     def encode(self, chunk: np.ndarray) -> Any:
         """Encode a contiguous chunk array into the bytes to store."""

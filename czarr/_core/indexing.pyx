@@ -20,7 +20,21 @@ import numpy as np
 
 cimport numpy as cnp
 
+from cpython.buffer cimport PyBUF_ANY_CONTIGUOUS, PyBuffer_Release, PyObject_GetBuffer
+from libc.string cimport memcpy
+
+from czarr._core.blosc cimport blosc_decode_into, blosc_getitem_into, blosc_header_sizes
 from czarr._core.copy cimport CZARR_MAX_NDIM, copy_strided, fill_strided
+
+# codec kinds the fused read loop (BasicProjection.read_chunks) decodes itself
+cdef enum:
+    _CODEC_RAW = 0        # no compressor: the stored bytes are the chunk
+    _CODEC_BLOSC = 1      # czarr's Blosc
+    _READ_DEST_SIZE = -100  # a stored chunk of the wrong size
+
+CODEC_RAW = _CODEC_RAW
+CODEC_BLOSC = _CODEC_BLOSC
+READ_DEST_SIZE = _READ_DEST_SIZE
 
 cnp.import_array()
 
@@ -334,6 +348,141 @@ cdef class BasicProjection:
         cdef int nd = self.ndim
         with nogil:
             fill_strided(o, ostr, shp, nd, <const char*>&value[0], itemsize)
+
+    cdef Py_ssize_t _contiguous_start(self, Py_ssize_t* k, cnp.ndarray out) noexcept:
+        """Start (in items of the C-contiguous ``out``) of chunk ``k``'s run when the
+        chunk is selected whole and lands on one contiguous run; -1 otherwise."""
+        cdef int d, ax
+        cdef bint inner_full = True
+        cdef int64_t start = 0
+        for d in range(self.ndim - 1, -1, -1):
+            if (self._start[d][k[d]] != 0 or self._count[d][k[d]] != self._chunks[d]
+                    or (self._chunks[d] > 1 and (self._step[d] != 1 or self._out_dir[d] != 1))):
+                return -1
+            ax = self._out_axis[d]
+            if ax < 0:
+                continue
+            if not inner_full and self._chunks[d] != 1:
+                return -1
+            if self._chunks[d] != out.shape[ax]:
+                inner_full = False
+        for d in range(self.ndim):
+            ax = self._out_axis[d]
+            if ax >= 0:
+                start = start * out.shape[ax] + self._out[d][k[d]]
+        return start
+
+    def read_chunks(self, Py_ssize_t lo, list cdatas, cnp.ndarray chunk, cnp.ndarray out,
+                    const unsigned char[::1] fill, int codec, str order,
+                    double partial_fraction):
+        """Decode and copy chunks ``lo .. lo + len(cdatas)`` into ``out`` in one loop:
+        a ``None`` entry is filled with the raw item ``fill``; others are decoded
+        (``codec``: CODEC_RAW or CODEC_BLOSC) straight into ``out`` when the chunk lands on
+        a contiguous run of it, only the needed Blosc blocks when a small run of items is
+        selected (at most ``partial_fraction`` of the chunk), else into ``chunk`` and
+        copied. Every size is checked before the GIL is dropped.
+
+        Returns ``None``, or ``(j, code)`` for the first chunk that failed to decode
+        (``code`` < 0, a ``CZARR_BLOSC_E*`` value or ``READ_DEST_SIZE``)."""
+        cdef Py_ssize_t k[CZARR_MAX_NDIM]
+        cdef Py_ssize_t shp[CZARR_MAX_NDIM]
+        cdef Py_ssize_t cstr[CZARR_MAX_NDIM]
+        cdef Py_ssize_t ostr[CZARR_MAX_NDIM]
+        cdef Py_ssize_t coff, ooff, j, n = len(cdatas), ret, cstart
+        cdef Py_ssize_t nbytes, cbytes, blocksize, typesize, b0, b1, ilo, ihi
+        cdef Py_buffer src
+        cdef int nd = self.ndim, d
+        cdef Py_ssize_t itemsize = out.itemsize
+        cdef Py_ssize_t chunk_nbytes = chunk.nbytes
+        cdef Py_ssize_t chunk_items = chunk_nbytes // itemsize if itemsize else 0
+        cdef char* cbuf = <char*>cnp.PyArray_DATA(chunk)
+        cdef char* obuf = <char*>cnp.PyArray_DATA(out)
+        cdef char* dest
+        cdef bint c_order = order == "C"
+        cdef bint direct, partial
+        if lo < 0 or lo + n > self.nchunks:
+            raise IndexError(f"chunks {lo}:{lo + n} out of range ({self.nchunks} chunks)")
+        if nd == 0 or itemsize == 0:
+            raise ValueError("read_chunks needs at least one dimension and a non-empty dtype")
+        # one check of both buffers for every chunk (they share shapes and item size)
+        self._strides(lo, chunk, out, shp, cstr, ostr, &coff, &ooff)
+        if fill.shape[0] != itemsize:
+            raise ValueError(f"fill value has {fill.shape[0]} bytes, item size {itemsize}")
+        if not cnp.PyArray_ISWRITEABLE(out) or not cnp.PyArray_ISWRITEABLE(chunk):
+            raise ValueError("output and chunk buffers must be writable")
+        if not cnp.PyArray_IS_C_CONTIGUOUS(chunk) and not cnp.PyArray_IS_F_CONTIGUOUS(chunk):
+            raise ValueError("chunk buffer must be contiguous")
+        direct = cnp.PyArray_IS_C_CONTIGUOUS(out) and (c_order or nd == 1)
+        for j in range(n):
+            cdata = cdatas[j]
+            self._unravel(lo + j, k)
+            ooff = 0
+            for d in range(nd):
+                shp[d] = self._count[d][k[d]]
+                cstr[d] = chunk.strides[d] * self._step[d]
+                if self._out_axis[d] < 0:
+                    ostr[d] = 0
+                else:
+                    ostr[d] = out.strides[self._out_axis[d]] * self._out_dir[d]
+                    ooff += out.strides[self._out_axis[d]] * self._out[d][k[d]]
+            if cdata is None:
+                with nogil:
+                    fill_strided(obuf + ooff, ostr, shp, nd, <const char*>&fill[0], itemsize)
+                continue
+            coff = 0
+            for d in range(nd):
+                coff += chunk.strides[d] * self._start[d][k[d]]
+            cstart = self._contiguous_start(k, out) if direct else -1
+            PyObject_GetBuffer(cdata, &src, PyBUF_ANY_CONTIGUOUS)
+            try:
+                with nogil:
+                    dest = obuf + cstart * itemsize if cstart >= 0 else cbuf
+                    if codec == _CODEC_RAW:
+                        if src.len != chunk_nbytes:
+                            ret = _READ_DEST_SIZE
+                        else:
+                            memcpy(dest, src.buf, chunk_nbytes)
+                            ret = 0
+                    else:
+                        ret = 0
+                        partial = False
+                        if cstart < 0 and partial_fraction > 0:
+                            # a small run of items: decode only the Blosc blocks holding it
+                            ilo, ihi = self._item_range(k, c_order)
+                            if ihi - ilo <= partial_fraction * chunk_items:
+                                ret = blosc_header_sizes(<const char*>src.buf, src.len,
+                                                         &nbytes, &cbytes, &blocksize,
+                                                         &typesize)
+                                if ret == 0 and nbytes != chunk_nbytes:
+                                    ret = _READ_DEST_SIZE
+                                elif ret == 0 and typesize > 0:
+                                    b0 = ilo * itemsize
+                                    b1 = ihi * itemsize
+                                    if b0 % typesize == 0 and b1 % typesize == 0:
+                                        ret = blosc_getitem_into(
+                                            <const char*>src.buf, src.len, b0 // typesize,
+                                            (b1 - b0) // typesize, cbuf + b0, b1 - b0)
+                                        partial = True
+                        if ret >= 0 and not partial:
+                            ret = blosc_decode_into(<const char*>src.buf, src.len, dest,
+                                                    chunk_nbytes, 1)
+                    if ret >= 0 and cstart < 0:
+                        copy_strided(obuf + ooff, ostr, cbuf + coff, cstr, shp, nd, itemsize)
+            finally:
+                PyBuffer_Release(&src)
+            if ret < 0:
+                return (lo + j, ret)
+        return None
+
+    cdef (Py_ssize_t, Py_ssize_t) _item_range(self, Py_ssize_t* k, bint c_order) noexcept nogil:
+        cdef int64_t lo = 0, hi = 0, stride = 1
+        cdef int d, j
+        for j in range(self.ndim):
+            d = self.ndim - 1 - j if c_order else j
+            lo += self._start[d][k[d]] * stride
+            hi += (self._start[d][k[d]] + (self._count[d][k[d]] - 1) * self._step[d]) * stride
+            stride *= self._chunks[d]
+        return lo, hi + 1
 
     def out_contiguous_region(self, Py_ssize_t i, cnp.ndarray out):
         """When chunk ``i`` is selected whole (step 1, not an edge chunk) and lands on one
