@@ -33,6 +33,7 @@ EXTENSIONS = {
     "zlib": ["zlib"],
     "indexing": [],
     "copy": [],
+    "vlen": [],
 }
 
 PREFIX = os.environ.get("CZARR_LIB_PREFIX")

@@ -1,4 +1,8 @@
 import numpy as np
+
+CODEC_RAW: int
+CODEC_BLOSC: int
+READ_DEST_SIZE: int
 from typing_extensions import Buffer
 
 class BasicProjection:
@@ -20,4 +24,8 @@ class BasicProjection:
     def copy_from_chunk(self, i: int, chunk: np.ndarray, out: np.ndarray) -> None: ...
     def copy_to_chunk(self, i: int, value: np.ndarray, chunk: np.ndarray) -> None: ...
     def fill_out(self, i: int, out: np.ndarray, value: Buffer) -> None: ...
+    def read_chunks(
+        self, lo: int, cdatas: list, chunk: np.ndarray, out: np.ndarray, fill: Buffer,
+        codec: int, order: str, partial_fraction: float
+    ) -> tuple[int, int] | None: ...
     def out_contiguous_region(self, i: int, out: np.ndarray) -> tuple[int, int] | None: ...
