@@ -1,9 +1,9 @@
 import numpy as np
+from typing_extensions import Buffer
 
 CODEC_RAW: int
 CODEC_BLOSC: int
 READ_DEST_SIZE: int
-from typing_extensions import Buffer
 
 class BasicProjection:
     ndim: int
