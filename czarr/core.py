@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from czarr import engine
+from czarr import engine, growth
 from czarr.attrs import Attributes
 from czarr.codecs import get_codec
 from czarr.errors import ArrayNotFoundError, ReadOnlyError
@@ -403,6 +403,18 @@ class Array:
 
     def _write(self, proj: BasicProjection, value: np.ndarray) -> None:
         engine.write(self._ctx, proj, value)
+
+    # ------------------------------------------------------------------ growing
+    def resize(self, *args: Any) -> None:
+        """Change the shape (same number of dimensions): ``arr.resize(20, 30)`` or
+        ``arr.resize((20, 30))``. Chunks wholly outside the new shape are deleted;
+        regions that grow read as the fill value."""
+        growth.resize(self, *args)
+
+    def append(self, data: Any, axis: int = 0) -> tuple[int, ...]:
+        """Append ``data`` along ``axis`` (every other dimension must match) and return
+        the new shape."""
+        return growth.append(self, data, axis=axis)
 
 
 class InfoReport:
