@@ -103,7 +103,8 @@ class Array:
         self._pipeline = ChunkPipeline(
             self._dtype, self._chunks, self._order, self._compressor, self._filters
         )
-        self._fill_bytes = _fill_bytes(self._fill_value, self._dtype)
+        self._fill_bytes = (b"" if self._dtype.hasobject
+                            else _fill_bytes(self._fill_value, self._dtype))
         self._ctx = engine.ChunkContext(
             store=self.chunk_store,
             key_prefix=self._key_prefix,
@@ -117,6 +118,7 @@ class Array:
             ),
             has_fill_value=self._fill_value is not None,
             write_empty_chunks=self._write_empty_chunks,
+            fill_value=self._fill_value,
         )
 
     def _refresh_metadata(self) -> None:
@@ -390,6 +392,11 @@ class Array:
             raise ReadOnlyError(f"array {self.name!r} is read-only")
 
     def _coerce_value(self, value: Any, shape: tuple[int, ...]) -> np.ndarray:
+        if self._dtype.hasobject and shape == ():
+            # one element of an object array takes any object, sequences included
+            arr = np.empty((), dtype=object)
+            arr[()] = value[()] if isinstance(value, np.ndarray) and value.shape == () else value
+            return arr
         arr = np.asarray(value, dtype=self._dtype)
         if arr.shape != shape:
             try:

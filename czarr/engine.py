@@ -47,6 +47,7 @@ class ChunkContext:
     fill_is_nan: bool
     has_fill_value: bool
     write_empty_chunks: bool
+    fill_value: Any = None
 
     @property
     def order(self) -> str:
@@ -56,6 +57,8 @@ class ChunkContext:
         """True when ``chunk`` holds only the fill value (so it need not be stored)."""
         if not self.has_fill_value:
             return False
+        if chunk.dtype.hasobject:
+            return bool(np.all(chunk == self.fill_value))
         if all_equal(chunk.reshape(-1, order="A").view(np.uint8), self.fill_bytes):
             return True
         return self.fill_is_nan and bool(np.isnan(chunk).all())
@@ -89,6 +92,9 @@ def read(ctx: ChunkContext, proj: Any, out: np.ndarray) -> np.ndarray:
         return out
     keys = proj.chunk_keys(ctx.key_prefix, ctx.separator)
     pipeline = ctx.pipeline
+    if pipeline.dtype.hasobject:
+        _run(lambda lo, hi: _read_objects(ctx, proj, keys, lo, hi, out), n)
+        return out
     direct = (
         not pipeline.filters
         and (ctx.order == "C" or len(pipeline.chunks) <= 1)
@@ -135,6 +141,19 @@ def read(ctx: ChunkContext, proj: Any, out: np.ndarray) -> np.ndarray:
     return out
 
 
+def _read_objects(ctx: ChunkContext, proj: Any, keys: list, lo: int, hi: int,
+                  out: np.ndarray) -> None:
+    """Object arrays: NumPy assignments (references, not bytes, are copied)."""
+    cdatas = getitems(ctx.store, keys[lo:hi])
+    for i in range(lo, hi):
+        cdata = cdatas.get(keys[i])
+        if cdata is None:
+            out[proj.out_selection(i)] = ctx.fill_value
+        else:
+            chunk = ctx.pipeline.decode_objects(cdata, keys[i])
+            out[proj.out_selection(i)] = chunk[proj.chunk_selection(i)]
+
+
 # ---------------------------------------------------------------------------- writing
 
 def write(ctx: ChunkContext, proj: Any, value: np.ndarray) -> None:
@@ -149,6 +168,7 @@ def write(ctx: ChunkContext, proj: Any, value: np.ndarray) -> None:
     chunk_items = math.prod(chunk_shape)
     # our stores and dicts take concurrent writes; another mapping is written from here
     concurrent_store = isinstance(store, (Store, dict))
+    objects = pipeline.dtype.hasobject
 
     def write_batch(lo: int, hi: int) -> tuple[dict[str, Any], list[str]]:
         covered = [proj.chunk_is_covered(i) for i in range(lo, hi)]
@@ -162,7 +182,15 @@ def write(ctx: ChunkContext, proj: Any, value: np.ndarray) -> None:
             if whole and not proj.chunk_is_edge(i):
                 chunk = _whole_chunk_view(value, proj.out_selection(i), chunk_shape,
                                           chunk_items, ctx.order)
-            if chunk is None:
+            if chunk is None and objects:
+                cdata = None if whole else existing.get(key)
+                if cdata is None:
+                    chunk = np.full(chunk_shape, ctx.fill_value, dtype=object,
+                                    order=ctx.order)
+                else:
+                    chunk = pipeline.decode_objects(cdata, key)
+                chunk[proj.chunk_selection(i)] = value[proj.out_selection(i)]
+            elif chunk is None:
                 chunk = pipeline.empty_chunk()
                 cdata = None if whole else existing.get(key)
                 if cdata is None:

@@ -162,6 +162,24 @@ def _config_of(codec: Any, what: str) -> dict[str, Any]:
     return get_config()
 
 
+def _implied_object_codec(dtype: Any) -> Any:
+    """The object codec zarr-python 2 implies for ``dtype=str``, ``bytes`` and
+    ``'array:<dtype>'`` (None for any other dtype)."""
+    from czarr.codecs import get_codec
+
+    name = dtype.__name__ if isinstance(dtype, type) else dtype
+    if not isinstance(name, str):
+        return None
+    base, _, arg = name.partition(":")
+    if base == "str":
+        return get_codec({"id": "vlen-utf8"})
+    if base == "bytes":
+        return get_codec({"id": "vlen-bytes"})
+    if base == "array" and arg:
+        return get_codec({"id": "vlen-array", "dtype": arg})
+    return None
+
+
 def build_array_metadata(
     shape: Any,
     chunks: Any = True,
@@ -208,6 +226,8 @@ def build_array_metadata(
     czarr.errors.CodecError
         If ``compressor`` or a filter is not a codec.
     """
+    if object_codec is None:
+        object_codec = _implied_object_codec(dtype)
     dtype = normalize_dtype(dtype)
     shape = normalize_shape(shape) + dtype.shape
     dtype = dtype.base

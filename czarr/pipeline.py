@@ -92,6 +92,21 @@ class ChunkPipeline:
         except Exception as e:  # codec errors of any library, named with the key
             raise ChunkDecodeError(f"chunk {key!r} could not be decoded: {e}") from e
 
+    def decode_objects(self, cdata: Any, key: str) -> np.ndarray:
+        """Decode a chunk of an object array (the object codec is the first filter, so
+        it runs last) into a new chunk-shaped object array."""
+        try:
+            buf = self.compressor.decode(cdata) if self.compressor is not None else cdata
+            for f in reversed(self.filters):
+                buf = f.decode(buf)
+            arr = np.asarray(buf, dtype=object)
+            if arr.size != int(np.prod(self.chunks)):
+                raise ValueError(f"{arr.size} objects decoded, expected "
+                                 f"{int(np.prod(self.chunks))}")
+            return arr.reshape(self.chunks, order=self.order)
+        except Exception as e:
+            raise ChunkDecodeError(f"chunk {key!r} could not be decoded: {e}") from e
+
     @property
     def fast_codec(self) -> int | None:
         """The codec kind the compiled read loop decodes by itself

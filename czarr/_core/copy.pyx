@@ -217,6 +217,8 @@ def copy_array(cnp.ndarray dst, cnp.ndarray src) -> None:
     if nd > CZARR_MAX_NDIM:
         raise ValueError(f"at most {CZARR_MAX_NDIM} dimensions are supported, got {nd}")
     _check_writable(dst, "dst")
+    if (<object>dst).dtype.hasobject or (<object>src).dtype.hasobject:
+        raise TypeError("object arrays are copied with NumPy, not byte kernels")
     cdef char* d = <char*>cnp.PyArray_DATA(dst)
     cdef const char* s = <const char*>cnp.PyArray_DATA(src)
     cdef Py_ssize_t* dstr = <Py_ssize_t*>cnp.PyArray_STRIDES(dst)
@@ -235,6 +237,8 @@ def fill_array(cnp.ndarray dst, const unsigned char[::1] value) -> None:
     if nd > CZARR_MAX_NDIM:
         raise ValueError(f"at most {CZARR_MAX_NDIM} dimensions are supported, got {nd}")
     _check_writable(dst, "dst")
+    if (<object>dst).dtype.hasobject:
+        raise TypeError("object arrays are filled with NumPy, not byte kernels")
     if itemsize == 0:
         return
     cdef char* d = <char*>cnp.PyArray_DATA(dst)

@@ -266,6 +266,8 @@ cdef class BasicProjection:
             raise ValueError(f"output has shape {(<object>out).shape}, expected {self.out_shape}")
         if chunk.itemsize != out.itemsize:
             raise ValueError(f"item sizes differ: chunk {chunk.itemsize}, output {out.itemsize}")
+        if (<object>chunk).dtype.hasobject or (<object>out).dtype.hasobject:
+            raise TypeError("object arrays are copied with NumPy, not byte kernels")
         cs = <Py_ssize_t*>cnp.PyArray_STRIDES(chunk)
         os = <Py_ssize_t*>cnp.PyArray_STRIDES(out)
         self._unravel(i, k)
@@ -329,6 +331,8 @@ cdef class BasicProjection:
             raise ValueError(f"output has shape {(<object>out).shape}, expected {self.out_shape}")
         if value.shape[0] != out.itemsize:
             raise ValueError(f"fill value has {value.shape[0]} bytes, item size {out.itemsize}")
+        if (<object>out).dtype.hasobject:
+            raise TypeError("object arrays are filled with NumPy, not byte kernels")
         if not cnp.PyArray_ISWRITEABLE(out):
             raise ValueError("output array is read-only")
         if out.itemsize == 0:
