@@ -3,3 +3,27 @@
 The ``.pxd`` files beside these modules are czarr's public C-level API: other Cython
 packages can ``cimport czarr._core.blosc`` etc. (see ``czarr.get_include()``).
 """
+
+import importlib
+
+# extension -> the C library it links (named in the error when it is missing)
+_EXTENSIONS = {
+    "blosc": "c-blosc (Debian: libblosc-dev)",
+    "zstd": "zstd (Debian: libzstd-dev)",
+    "lz4": "lz4 (Debian: liblz4-dev)",
+    "zlib": "zlib (Debian: zlib1g-dev)",
+    "copy": None,
+    "indexing": None,
+}
+
+for _name, _lib in _EXTENSIONS.items():
+    try:
+        importlib.import_module(f"czarr._core.{_name}")
+    except ImportError as _e:
+        _needs = f"; it links the C library {_lib}" if _lib else ""
+        raise ImportError(
+            f"czarr's compiled extension czarr._core.{_name} cannot be imported ({_e}){_needs}. "
+            "Build czarr with `pip install -e .` (or `make setup`); the build needs the "
+            "headers of c-blosc, zstd, lz4 and zlib (or CZARR_LIB_PREFIX pointing at them)."
+        ) from _e
+del _name, _lib
