@@ -33,6 +33,7 @@ EXTENSIONS = {
     "zlib": ["zlib"],
     "indexing": [],
     "copy": [],
+    "fancy": [],
     "filters": [],
     "vlen": [],
 }

@@ -1,0 +1,9 @@
+from typing import TypeVar
+
+from typing_extensions import Buffer
+
+_D = TypeVar("_D", bound=Buffer)
+
+def shuffle(source: Buffer, itemsize: int, dest: _D | None = None) -> bytes | _D: ...
+def unshuffle(source: Buffer, itemsize: int, dest: _D | None = None) -> bytes | _D: ...
+def fletcher32(source: Buffer) -> int: ...

@@ -1,0 +1,156 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""Byte loops of the filter and checksum codecs: numcodecs' byte shuffle (every item's
+first byte, then every item's second byte...) and its inverse, and HDF5's Fletcher-32
+checksum as numcodecs computes it. The ``cdef`` kernels take raw pointers and sizes with
+the GIL released; the Python-visible functions check sizes first, then drop the GIL, and
+write into the caller's ``dest`` when one is given.
+"""
+
+from cpython.buffer cimport (PyBUF_ANY_CONTIGUOUS, PyBUF_WRITABLE, PyBuffer_Release,
+                             PyObject_GetBuffer)
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
+from libc.stdint cimport uint32_t
+from libc.string cimport memcpy
+
+from czarr.errors import CodecError
+
+
+cdef enum:
+    # items per block so that one block of the strided side (up to 16 KiB) stays in L1
+    _BLOCK_BYTES = 16384
+
+
+cdef void shuffle_into(const unsigned char* src, unsigned char* dest, size_t nitems,
+                       size_t itemsize) noexcept nogil:
+    cdef size_t block, start, stop, i, b
+    cdef unsigned char* lane
+    if itemsize <= 1:
+        memcpy(dest, src, nitems * itemsize)
+        return
+    # blocked transpose: each lane of dest is written contiguously, while the block of
+    # src it gathers from stays in cache
+    block = _BLOCK_BYTES // itemsize if itemsize < _BLOCK_BYTES else 1
+    start = 0
+    while start < nitems:
+        stop = start + block if nitems - start > block else nitems
+        for b in range(itemsize):
+            lane = dest + b * nitems
+            for i in range(start, stop):
+                lane[i] = src[i * itemsize + b]
+        start = stop
+
+
+cdef void unshuffle_into(const unsigned char* src, unsigned char* dest, size_t nitems,
+                         size_t itemsize) noexcept nogil:
+    cdef size_t block, start, stop, i, b
+    cdef const unsigned char* lane
+    if itemsize <= 1:
+        memcpy(dest, src, nitems * itemsize)
+        return
+    block = _BLOCK_BYTES // itemsize if itemsize < _BLOCK_BYTES else 1
+    start = 0
+    while start < nitems:
+        stop = start + block if nitems - start > block else nitems
+        for b in range(itemsize):
+            lane = src + b * nitems
+            for i in range(start, stop):
+                dest[i * itemsize + b] = lane[i]
+        start = stop
+
+
+cdef uint32_t fletcher32_hdf5(const unsigned char* data, size_t nbytes) noexcept nogil:
+    # Sums are folded back to 17 bits every 360 words (the most that cannot overflow
+    # sum2), then twice at the end. Where the folds happen decides whether a sum that is
+    # 0 modulo 65535 reads 0 or 0xffff, so the schedule is HDF5's, exactly.
+    cdef uint32_t sum1 = 0, sum2 = 0
+    cdef size_t words = nbytes // 2, run
+    while words:
+        run = 360 if words > 360 else words
+        words -= run
+        while run:
+            sum1 += (<uint32_t>data[0] << 8) | <uint32_t>data[1]
+            sum2 += sum1
+            data += 2
+            run -= 1
+        sum1 = (sum1 & 0xffff) + (sum1 >> 16)
+        sum2 = (sum2 & 0xffff) + (sum2 >> 16)
+    if nbytes & 1:
+        sum1 += <uint32_t>data[0] << 8
+        sum2 += sum1
+        sum1 = (sum1 & 0xffff) + (sum1 >> 16)
+        sum2 = (sum2 & 0xffff) + (sum2 >> 16)
+    sum1 = (sum1 & 0xffff) + (sum1 >> 16)
+    sum2 = (sum2 & 0xffff) + (sum2 >> 16)
+    return (sum2 << 16) | sum1
+
+
+cdef inline void _run(bint forward, const unsigned char* src, unsigned char* dest,
+                      size_t nitems, size_t itemsize) noexcept nogil:
+    if forward:
+        shuffle_into(src, dest, nitems, itemsize)
+    else:
+        unshuffle_into(src, dest, nitems, itemsize)
+
+
+cdef object _transpose(source, Py_ssize_t itemsize, dest, bint forward):
+    cdef Py_buffer src, dst
+    cdef size_t nitems
+    cdef unsigned char* out
+    if itemsize < 1:
+        raise CodecError(f"shuffle element size must be >= 1, got {itemsize}")
+    PyObject_GetBuffer(source, &src, PyBUF_ANY_CONTIGUOUS)
+    try:
+        if src.len % itemsize:
+            raise CodecError(f"shuffle buffer of {src.len} bytes is not a whole number of "
+                             f"{itemsize}-byte elements")
+        nitems = <size_t>(src.len // itemsize)
+        if dest is None:
+            # a new bytes object is filled before anyone else can see it
+            result = PyBytes_FromStringAndSize(NULL, src.len)
+            out = <unsigned char*>PyBytes_AS_STRING(result)
+            with nogil:
+                _run(forward, <const unsigned char*>src.buf, out, nitems, <size_t>itemsize)
+            return result
+        PyObject_GetBuffer(dest, &dst, PyBUF_ANY_CONTIGUOUS | PyBUF_WRITABLE)
+        try:
+            if dst.len != src.len:
+                raise CodecError(f"destination holds {dst.len} bytes but the data is "
+                                 f"{src.len} bytes")
+            if (<char*>dst.buf < <char*>src.buf + src.len
+                    and <char*>src.buf < <char*>dst.buf + dst.len):
+                raise CodecError("cannot shuffle a buffer into itself")
+            with nogil:
+                _run(forward, <const unsigned char*>src.buf, <unsigned char*>dst.buf,
+                     nitems, <size_t>itemsize)
+        finally:
+            PyBuffer_Release(&dst)
+    finally:
+        PyBuffer_Release(&src)
+    return dest
+
+
+def shuffle(source, Py_ssize_t itemsize, dest=None):
+    """Byte-shuffle a contiguous buffer of ``itemsize``-byte elements (numcodecs'
+    Shuffle layout) into ``dest`` (a writable contiguous buffer of the same size) or a
+    new ``bytes``; returns what was written to. Raises ``CodecError`` when the size
+    is not a whole number of elements or ``dest`` has the wrong size."""
+    return _transpose(source, itemsize, dest, True)
+
+
+def unshuffle(source, Py_ssize_t itemsize, dest=None):
+    """Undo :func:`shuffle`: same arguments, same result conventions."""
+    return _transpose(source, itemsize, dest, False)
+
+
+def fletcher32(source):
+    """HDF5's Fletcher-32 checksum of a contiguous buffer (what numcodecs.Fletcher32
+    appends, little-endian), as an ``int``."""
+    cdef Py_buffer src
+    cdef uint32_t value
+    PyObject_GetBuffer(source, &src, PyBUF_ANY_CONTIGUOUS)
+    try:
+        with nogil:
+            value = fletcher32_hdf5(<const unsigned char*>src.buf, <size_t>src.len)
+    finally:
+        PyBuffer_Release(&src)
+    return value
