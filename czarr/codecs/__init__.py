@@ -7,9 +7,12 @@ a codec from its configuration (czarr's registry first, numcodecs' as a fallback
 from czarr.codecs.abc import Codec
 from czarr.codecs.blosc import Blosc
 from czarr.codecs.bz2 import BZ2
+from czarr.codecs.checksums import CRC32, Adler32, Fletcher32
+from czarr.codecs.filters import AsType, BitRound, Categorize, Delta, FixedScaleOffset, Quantize
 from czarr.codecs.lz4 import LZ4
 from czarr.codecs.lzma import LZMA
 from czarr.codecs.objects import JSON, Pickle
+from czarr.codecs.packing import PackBits, Shuffle
 from czarr.codecs.registry import codec_registry, get_codec, register_codec
 from czarr.codecs.vlen import VLenArray, VLenBytes, VLenUTF8
 from czarr.codecs.zlib import GZip, Zlib
@@ -19,8 +22,13 @@ for _cls in (Blosc, Zstd, LZ4, Zlib, GZip, BZ2, LZMA):
     register_codec(_cls)
 for _cls in (VLenUTF8, VLenBytes, VLenArray, JSON, Pickle):
     register_codec(_cls)
+for _cls in (Delta, FixedScaleOffset, Quantize, AsType, BitRound, Categorize, PackBits,
+             Shuffle, CRC32, Adler32, Fletcher32):
+    register_codec(_cls)
 del _cls
 
 __all__ = ["Codec", "get_codec", "register_codec", "codec_registry", "Blosc", "Zstd",
            "LZ4", "Zlib", "GZip", "BZ2", "LZMA"]
 __all__ += ["VLenUTF8", "VLenBytes", "VLenArray", "JSON", "Pickle"]
+__all__ += ["Delta", "FixedScaleOffset", "Quantize", "AsType", "BitRound", "Categorize",
+            "PackBits", "Shuffle", "CRC32", "Adler32", "Fletcher32"]
