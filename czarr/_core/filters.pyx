@@ -20,30 +20,59 @@ cdef enum:
     _BLOCK_BYTES = 16384
 
 
+cdef inline void _shuffle_block(const unsigned char* src, unsigned char* dest,
+                                size_t nitems, size_t itemsize, size_t start,
+                                size_t stop) noexcept nogil:
+    cdef size_t i, b
+    cdef unsigned char* lane
+    for b in range(itemsize):
+        lane = dest + b * nitems
+        for i in range(start, stop):
+            lane[i] = src[i * itemsize + b]
+
+
+cdef inline void _unshuffle_block(const unsigned char* src, unsigned char* dest,
+                                  size_t nitems, size_t itemsize, size_t start,
+                                  size_t stop) noexcept nogil:
+    # item by item: dest is written contiguously, each of the itemsize lanes of src is
+    # read sequentially
+    cdef size_t i, b
+    cdef unsigned char* item
+    for i in range(start, stop):
+        item = dest + i * itemsize
+        for b in range(itemsize):
+            item[b] = src[b * nitems + i]
+
+
 cdef void shuffle_into(const unsigned char* src, unsigned char* dest, size_t nitems,
                        size_t itemsize) noexcept nogil:
-    cdef size_t block, start, stop, i, b
-    cdef unsigned char* lane
+    cdef size_t block, start, stop
     if itemsize <= 1:
         memcpy(dest, src, nitems * itemsize)
         return
-    # blocked transpose: each lane of dest is written contiguously, while the block of
-    # src it gathers from stays in cache
+    # blocked transpose: each lane of dest is written contiguously while the block of
+    # src it gathers from stays in cache; the common item sizes are spelled out as
+    # constants so that the compiler can unroll and vectorise the inner loop
     block = _BLOCK_BYTES // itemsize if itemsize < _BLOCK_BYTES else 1
     start = 0
     while start < nitems:
         stop = start + block if nitems - start > block else nitems
-        for b in range(itemsize):
-            lane = dest + b * nitems
-            for i in range(start, stop):
-                lane[i] = src[i * itemsize + b]
+        if itemsize == 2:
+            _shuffle_block(src, dest, nitems, 2, start, stop)
+        elif itemsize == 4:
+            _shuffle_block(src, dest, nitems, 4, start, stop)
+        elif itemsize == 8:
+            _shuffle_block(src, dest, nitems, 8, start, stop)
+        elif itemsize == 16:
+            _shuffle_block(src, dest, nitems, 16, start, stop)
+        else:
+            _shuffle_block(src, dest, nitems, itemsize, start, stop)
         start = stop
 
 
 cdef void unshuffle_into(const unsigned char* src, unsigned char* dest, size_t nitems,
                          size_t itemsize) noexcept nogil:
-    cdef size_t block, start, stop, i, b
-    cdef const unsigned char* lane
+    cdef size_t block, start, stop
     if itemsize <= 1:
         memcpy(dest, src, nitems * itemsize)
         return
@@ -51,10 +80,16 @@ cdef void unshuffle_into(const unsigned char* src, unsigned char* dest, size_t n
     start = 0
     while start < nitems:
         stop = start + block if nitems - start > block else nitems
-        for b in range(itemsize):
-            lane = src + b * nitems
-            for i in range(start, stop):
-                dest[i * itemsize + b] = lane[i]
+        if itemsize == 2:
+            _unshuffle_block(src, dest, nitems, 2, start, stop)
+        elif itemsize == 4:
+            _unshuffle_block(src, dest, nitems, 4, start, stop)
+        elif itemsize == 8:
+            _unshuffle_block(src, dest, nitems, 8, start, stop)
+        elif itemsize == 16:
+            _unshuffle_block(src, dest, nitems, 16, start, stop)
+        else:
+            _unshuffle_block(src, dest, nitems, itemsize, start, stop)
         start = stop
 
 
