@@ -68,7 +68,8 @@ def check(ours, data, decoded_dtype=None, nc_encodes_empty=True):
 
 DELTA = [("i1", None), ("u1", None), ("i2", None), ("u2", "i4"), ("i4", None),
          ("i4", "i8"), ("u4", None), ("i8", None), ("u8", None), ("i8", "i2"),
-         ("f4", None), ("f8", None), ("f8", "f4"), (">i4", None), (">f8", "<f8")]
+         ("f4", None), ("f8", None), ("f8", "f4"), (">i4", None), (">f8", "<f8"),
+         ("?", None), ("i2", "?")]
 
 
 @pytest.mark.parametrize("dtype,astype", DELTA)
@@ -293,6 +294,22 @@ def test_packbits_random(bits):
 
 
 # ---- all of them ----------------------------------------------------------------------
+
+ANY_INPUT = [cc.Delta("i4"), cc.Delta("i2", "i1"), cc.FixedScaleOffset(1, 10, "f8", "i2"),
+             cc.Quantize(2, "f4"), cc.AsType("f4", "f8"), cc.BitRound(3),
+             cc.Categorize(["a", "b"], "U1"), cc.Categorize(["a"], object),
+             cc.PackBits(), cc.Shuffle(4)]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.binary(max_size=64))
+def test_arbitrary_input_decodes_or_raises_codec_error(data):
+    for codec in ANY_INPUT:
+        try:
+            codec.decode(data)
+        except CodecError:
+            pass
+
 
 def test_registry_ids():
     for codec_id, cls in [("delta", cc.Delta), ("fixedscaleoffset", cc.FixedScaleOffset),
