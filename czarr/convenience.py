@@ -246,7 +246,7 @@ def _blocks(shape: tuple[int, ...], chunks: tuple[int, ...],
     # widen the trailing dimensions first (contiguous in C order), one at a time
     for d in reversed(range(1, ndim)):
         others = math.prod(block) // block[d]
-        n_chunks = -(-shape[d] // chunks[d])
+        n_chunks = max(-(-shape[d] // chunks[d]), 1)
         fit = max(budget // max(others * chunks[d], 1), 1)
         block[d] = chunks[d] * min(n_chunks, fit)
         if fit < n_chunks:

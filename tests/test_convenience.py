@@ -8,6 +8,8 @@ import io
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import czarr
 from czarr.codecs import Zlib, Zstd
@@ -404,3 +406,42 @@ def test_copy_all_between_directory_and_zip(tmp_path):
         back = czarr.group(store=DirectoryStore(str(tmp_path / "back.zarr")))
         copy_all(g, back)
     np.testing.assert_array_equal(back["spam"][:], source["spam"][:])
+
+
+def test_copy_object_array_keeps_its_object_codec():
+    from czarr.codecs import VLenUTF8
+
+    source = czarr.group()
+    values = np.array(["a", "bb", "", "é", "x"], dtype=object)
+    try:
+        a = source.create_dataset("s", shape=5, chunks=2, dtype=object,
+                                  object_codec=VLenUTF8())
+        a[:] = values
+    except Exception as exc:  # the engine's object support is not there yet
+        pytest.skip(f"object arrays unsupported: {exc}")
+    dest = czarr.group()
+    assert copy(a, dest, chunks=3) == (1, 0, 5 * np.dtype(object).itemsize)
+    assert dest["s"].filters == [VLenUTF8()] and dest["s"].chunks == (3,)
+    assert dest["s"][:].tolist() == values.tolist()
+    copy_store(source.store, raw := {})
+    assert czarr.open_group(store=raw)["s"][:].tolist() == values.tolist()
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.data())
+def test_rechunking_copy_preserves_data(data):
+    ndim = data.draw(st.integers(1, 3))
+    shape = tuple(data.draw(st.lists(st.integers(0, 9), min_size=ndim, max_size=ndim)))
+    chunks = tuple(data.draw(st.lists(st.integers(1, 5), min_size=ndim, max_size=ndim)))
+    new_chunks = tuple(data.draw(st.lists(st.integers(1, 5), min_size=ndim,
+                                          max_size=ndim)))
+    separator = data.draw(st.sampled_from([".", "/"]))
+    source = czarr.group()
+    a = source.create_dataset("a", shape=shape, chunks=chunks, dtype="i4", fill_value=-3)
+    values = np.arange(int(np.prod(shape)), dtype="i4").reshape(shape)
+    a[:] = values
+    dest = czarr.group()
+    assert copy(a, dest, chunks=new_chunks, dimension_separator=separator) == (
+        1, 0, values.nbytes)
+    np.testing.assert_array_equal(dest["a"][:], values)
+    assert dest["a"].chunks == new_chunks and dest["a"].fill_value == -3
