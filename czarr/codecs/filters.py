@@ -27,9 +27,29 @@ __all__ = ["Delta", "FixedScaleOffset", "Quantize", "AsType", "BitRound", "Categ
 # ---- buffers ------------------------------------------------------------------------
 
 def flat_array(buf: Any, dtype: Any = None, what: str = "filter") -> np.ndarray:
-    """A flat ndarray over ``buf`` in memory order, viewed as ``dtype`` when given (an
-    ndarray keeps its own dtype otherwise, bytes-like objects are read as uint8). No copy
-    unless ``buf`` is a non-contiguous array."""
+    """A flat ndarray over ``buf`` in memory order, without a copy unless ``buf`` is a
+    non-contiguous array.
+
+    Parameters
+    ----------
+    buf : buffer-like
+        An ndarray (C or F order) or any bytes-like object.
+    dtype : dtype, optional
+        View the bytes as this type; by default an ndarray keeps its own dtype and a
+        bytes-like object is read as uint8.
+    what : str
+        The codec's name, for error messages.
+
+    Returns
+    -------
+    numpy.ndarray
+        A 1-d array (read-only when ``buf`` is).
+
+    Raises
+    ------
+    czarr.errors.CodecError
+        If the size is not a whole number of ``dtype`` items, or ``buf`` is no buffer.
+    """
     src = contiguous(buf)
     arr = src if isinstance(src, np.ndarray) else np.frombuffer(src, dtype=np.uint8)
     if dtype is None or arr.dtype == dtype:
@@ -42,8 +62,29 @@ def flat_array(buf: Any, dtype: Any = None, what: str = "filter") -> np.ndarray:
 
 
 def out_array(out: Any, dtype: Any, count: int, what: str = "filter") -> np.ndarray:
-    """``out`` (a writable contiguous buffer) as a flat array of ``count`` items of
-    ``dtype``, to decode straight into; its size must match exactly."""
+    """View ``out`` as a flat array of ``dtype`` to decode straight into.
+
+    Parameters
+    ----------
+    out : writable contiguous buffer
+        The caller's destination (ndarray of any dtype, memoryview, bytearray).
+    dtype : dtype
+        Item type of the view.
+    count : int
+        Number of items the data decodes to; ``out`` must hold exactly that many bytes.
+    what : str
+        The codec's name, for error messages.
+
+    Returns
+    -------
+    numpy.ndarray
+        A writable 1-d view of ``out``'s memory.
+
+    Raises
+    ------
+    czarr.errors.CodecError
+        If ``out`` is read-only, non-contiguous, or of another size.
+    """
     dtype = np.dtype(dtype)
     target = np.asarray(writable(out)).reshape(-1, order="A").view(np.uint8)
     if target.nbytes != count * dtype.itemsize:
@@ -53,8 +94,22 @@ def out_array(out: Any, dtype: Any, count: int, what: str = "filter") -> np.ndar
 
 
 def deliver(decoded: np.ndarray, out: Any, what: str = "filter") -> Any:
-    """Return ``decoded`` when ``out`` is None, else copy its bytes into ``out`` (exactly
-    the same size) and return ``out``."""
+    """Hand decoded data to the caller.
+
+    Parameters
+    ----------
+    decoded : numpy.ndarray
+        The decoded data.
+    out : writable contiguous buffer or None
+        The caller's destination, of exactly ``decoded.nbytes`` bytes.
+    what : str
+        The codec's name, for error messages.
+
+    Returns
+    -------
+    numpy.ndarray or out
+        ``decoded`` when ``out`` is None, else ``out`` holding its bytes.
+    """
     if out is None:
         return decoded
     source = decoded.reshape(-1, order="A")
