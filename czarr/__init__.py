@@ -8,19 +8,36 @@ from __future__ import annotations
 
 import os
 
-from czarr import errors
+from czarr import config, errors
 from czarr.codecs import (
     BZ2,
+    CRC32,
+    JSON,
     LZ4,
     LZMA,
+    Adler32,
+    AsType,
+    BitRound,
     Blosc,
+    Categorize,
     Codec,
+    Delta,
+    FixedScaleOffset,
+    Fletcher32,
     GZip,
+    PackBits,
+    Pickle,
+    Quantize,
+    Shuffle,
+    VLenArray,
+    VLenBytes,
+    VLenUTF8,
     Zlib,
     Zstd,
     get_codec,
     register_codec,
 )
+from czarr.convenience import CopyError, copy, copy_all, copy_store
 from czarr.core import Array
 from czarr.creation import (
     array,
@@ -54,5 +71,8 @@ __all__ = [
     "empty_like", "zeros_like", "ones_like", "full_like",
     "MemoryStore", "DirectoryStore", "ZipStore",
     "Codec", "Blosc", "Zstd", "LZ4", "Zlib", "GZip", "BZ2", "LZMA", "get_codec",
-    "register_codec", "errors", "get_include", "__version__",
+    "register_codec", "VLenUTF8", "VLenBytes", "VLenArray", "JSON", "Pickle", "Delta",
+    "FixedScaleOffset", "Quantize", "AsType", "BitRound", "Categorize", "PackBits", "Shuffle",
+    "CRC32", "Adler32", "Fletcher32", "copy", "copy_all", "copy_store", "CopyError",
+    "config", "errors", "get_include", "__version__",
 ]
