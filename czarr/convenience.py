@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from typing import IO, Any
 
-from czarr.errors import CzarrError
+from czarr.errors import CopyError
 from czarr.layout import normalize_path
 from czarr.storage import getitems, setitems
 
@@ -26,10 +26,6 @@ __all__ = ["CopyError", "copy_store", "copy", "copy_all"]
 _KEY_BATCH = 256
 # at most this many bytes of an array are held in memory at once by copy()
 _BLOCK_BYTES = 64 << 20
-
-
-class CopyError(CzarrError, RuntimeError):
-    """Something is already where a copy would put data (``if_exists='raise'``)."""
 
 
 class _LogWriter:

@@ -56,3 +56,7 @@ class BadKeyError(CzarrError, KeyError):
 
 class MissingDependencyError(CzarrError, ImportError):
     """An optional feature needs a package that is not installed; the message names the extra."""
+
+
+class CopyError(CzarrError, RuntimeError):
+    """Something is already where a copy would put data (``if_exists='raise'``)."""
