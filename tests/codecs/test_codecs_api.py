@@ -73,10 +73,11 @@ def test_get_codec_every_id(codec_id):
 
 
 def test_get_codec_falls_back_to_numcodecs():
-    codec = cc.get_codec({"id": "delta", "dtype": "<i4"})
-    assert isinstance(codec, numcodecs.Delta)
+    # an id czarr does not implement (czarr has delta etc. of its own now)
+    codec = cc.get_codec({"id": "base64"})
+    assert isinstance(codec, numcodecs.Base64)
     data = np.arange(10, dtype="<i4")
-    assert np.array_equal(codec.decode(codec.encode(data)), data)
+    assert np.array_equal(np.frombuffer(codec.decode(codec.encode(data)), "<i4"), data)
 
 
 def test_get_codec_unknown_and_missing_id():
