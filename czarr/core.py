@@ -21,7 +21,21 @@ from czarr import engine, growth
 from czarr.attrs import Attributes
 from czarr.codecs import get_codec
 from czarr.errors import ArrayNotFoundError, ReadOnlyError
-from czarr.indexing import BasicProjection, normalize_basic_selection
+from czarr.indexing import (
+    BlockIndex,
+    OIndex,
+    VIndex,
+    assign_fields,
+    basic_projection,
+    block_projection,
+    check_fields,
+    coordinate_projection,
+    mask_projection,
+    orthogonal_projection,
+    pop_fields,
+    select_fields,
+    selection_kind,
+)
 from czarr.layout import array_meta_key, attrs_key, chunk_key_prefix, normalize_path
 from czarr.metadata.v2 import ArrayMetadata, decode_array_metadata
 from czarr.pipeline import ChunkPipeline
@@ -341,10 +355,18 @@ class Array:
 
     # ------------------------------------------------------------------ reading
     def __getitem__(self, selection: Any) -> Any:
-        return self.get_basic_selection(selection)
+        """Read ``arr[selection]``, dispatched as in zarr-python 2: ints, slices and
+        ``Ellipsis`` are a basic selection; one int or integer array per dimension with
+        at least one array and no slice is a coordinate selection; one boolean array of
+        the array's shape is a mask selection; any other selection with integer arrays
+        or boolean masks is orthogonal. ``str`` items select fields of a structured
+        dtype (``arr['x']``, ``arr['x', :10]``)."""
+        fields, selection = pop_fields(selection)
+        kind = selection_kind(selection, self.ndim)
+        return getattr(self, f"get_{kind}_selection")(selection, fields=fields)
 
     def get_basic_selection(
-        self, selection: Any = Ellipsis, out: np.ndarray | None = None
+        self, selection: Any = Ellipsis, out: np.ndarray | None = None, fields: Any = None
     ) -> Any:
         """Read a selection of integers, slices (any step) and ``Ellipsis``.
 
@@ -352,7 +374,9 @@ class Array:
         ----------
         selection : int, slice, Ellipsis or tuple of those
         out : numpy.ndarray, optional
-            Array to read into, shaped like the selection, of the array's dtype.
+            Array to read into, shaped like the selection, of the result's dtype.
+        fields : str or list of str, optional
+            Fields of a structured dtype to read.
 
         Returns
         -------
@@ -360,32 +384,173 @@ class Array:
             A scalar when every dimension is indexed by an integer.
         """
         self._refresh_metadata()
-        proj = BasicProjection(normalize_basic_selection(selection, self._shape),
-                               self._shape, self._chunks)
-        result = self._read(proj, out)
-        if result.ndim == 0 and out is None and not (self.ndim == 0 and selection is Ellipsis):
-            return result[()]
-        return result
+        proj = basic_projection(selection, self._shape, self._chunks)
+        return self._read(proj, out, fields, scalar=not (self.ndim == 0 and selection is Ellipsis))
 
-    def _read(self, proj: BasicProjection, out: np.ndarray | None) -> np.ndarray:
-        if out is None:
-            out = np.empty(proj.out_shape, dtype=self._dtype)
-        else:
+    def get_orthogonal_selection(
+        self, selection: Any, out: np.ndarray | None = None, fields: Any = None
+    ) -> Any:
+        """Read an orthogonal (outer) selection: per dimension an int, a slice (any
+        step), an integer array (unsorted, repeated and negative indices welcome) or a
+        boolean mask of that dimension's length; like ``ref[np.ix_(...)]`` in NumPy.
+
+        Parameters
+        ----------
+        selection : int, slice, array-like, Ellipsis or tuple of those
+        out : numpy.ndarray, optional
+            Array to read into, shaped like the result, of the result's dtype.
+        fields : str or list of str, optional
+            Fields of a structured dtype to read.
+
+        Returns
+        -------
+        numpy.ndarray or scalar
+        """
+        self._refresh_metadata()
+        return self._read(orthogonal_projection(selection, self._shape, self._chunks),
+                          out, fields)
+
+    def get_coordinate_selection(
+        self, selection: Any, out: np.ndarray | None = None, fields: Any = None
+    ) -> Any:
+        """Read points: one integer array per dimension, broadcast together; the result
+        has the broadcast shape (NumPy's ``ref[i, j]`` with integer arrays).
+
+        Parameters
+        ----------
+        selection : tuple of int or array-like
+        out : numpy.ndarray, optional
+            Array to read into, shaped like the result, of the result's dtype.
+        fields : str or list of str, optional
+            Fields of a structured dtype to read.
+
+        Returns
+        -------
+        numpy.ndarray or scalar
+        """
+        self._refresh_metadata()
+        return self._read(coordinate_projection(selection, self._shape, self._chunks),
+                          out, fields)
+
+    def get_mask_selection(
+        self, selection: Any, out: np.ndarray | None = None, fields: Any = None
+    ) -> np.ndarray:
+        """Read the elements where a boolean array of the array's shape is True, in C
+        order (NumPy's ``ref[mask]``).
+
+        Parameters
+        ----------
+        selection : array-like of bool
+        out : numpy.ndarray, optional
+            1-D array to read into, of the result's dtype.
+        fields : str or list of str, optional
+            Fields of a structured dtype to read.
+
+        Returns
+        -------
+        numpy.ndarray
+        """
+        self._refresh_metadata()
+        return self._read(mask_projection(selection, self._shape, self._chunks), out, fields)
+
+    def get_block_selection(
+        self, selection: Any, out: np.ndarray | None = None, fields: Any = None
+    ) -> np.ndarray:
+        """Read whole chunks: ints and step-1 slices over chunk indices (``arr.blocks[1]``
+        is the second chunk along axis 0, every dimension kept; edge blocks are partial).
+
+        Parameters
+        ----------
+        selection : int, slice, Ellipsis or tuple of those
+        out : numpy.ndarray, optional
+            Array to read into, shaped like the result, of the result's dtype.
+        fields : str or list of str, optional
+            Fields of a structured dtype to read.
+
+        Returns
+        -------
+        numpy.ndarray
+        """
+        self._refresh_metadata()
+        return self._read(block_projection(selection, self._shape, self._chunks), out, fields)
+
+    @property
+    def oindex(self) -> OIndex:
+        """Orthogonal selections: ``arr.oindex[[0, 2], 1:5]``."""
+        return OIndex(self)
+
+    @property
+    def vindex(self) -> VIndex:
+        """Coordinate selections ``arr.vindex[[0, 2], [1, 5]]`` and mask selections
+        ``arr.vindex[mask]``."""
+        return VIndex(self)
+
+    @property
+    def blocks(self) -> BlockIndex:
+        """Block (chunk) selections: ``arr.blocks[0, 1:3]``."""
+        return BlockIndex(self)
+
+    def _read(self, proj: Any, out: np.ndarray | None, fields: Any = None,
+              scalar: bool = True) -> Any:
+        if fields:
+            check_fields(fields, self._dtype)
+            whole = engine.read(self._ctx, proj, np.empty(proj.out_shape, dtype=self._dtype))
+            result = select_fields(whole, fields)
+            if out is not None:
+                _check_out(out, result.shape, result.dtype)
+                out[...] = result
+                return out
+        elif out is not None:
             _check_out(out, proj.out_shape, self._dtype)
-        return engine.read(self._ctx, proj, out)
+            return engine.read(self._ctx, proj, out)
+        else:
+            result = engine.read(self._ctx, proj, np.empty(proj.out_shape, dtype=self._dtype))
+        return result[()] if scalar and result.ndim == 0 else result
 
     # ------------------------------------------------------------------ writing
     def __setitem__(self, selection: Any, value: Any) -> None:
-        self.set_basic_selection(selection, value)
+        """Write ``arr[selection] = value``, dispatched like :meth:`__getitem__`."""
+        fields, selection = pop_fields(selection)
+        kind = selection_kind(selection, self.ndim)
+        getattr(self, f"set_{kind}_selection")(selection, value, fields=fields)
 
-    def set_basic_selection(self, selection: Any, value: Any) -> None:
+    def set_basic_selection(self, selection: Any, value: Any, fields: Any = None) -> None:
         """Write ``value`` (a scalar or anything broadcastable to the selection's shape)
-        into a selection of integers, slices (any step) and ``Ellipsis``."""
+        into a selection of integers, slices (any step) and ``Ellipsis``; with
+        ``fields``, into that one field of a structured dtype."""
         self._check_writable()
         self._refresh_metadata()
-        proj = BasicProjection(normalize_basic_selection(selection, self._shape),
-                               self._shape, self._chunks)
-        self._write(proj, self._coerce_value(value, proj.out_shape))
+        self._write(basic_projection(selection, self._shape, self._chunks), value, fields)
+
+    def set_orthogonal_selection(self, selection: Any, value: Any, fields: Any = None) -> None:
+        """Write ``value`` (broadcastable to the result's shape) into an orthogonal
+        selection (see :meth:`get_orthogonal_selection`). A repeated index keeps the
+        value that comes last, as in NumPy."""
+        self._check_writable()
+        self._refresh_metadata()
+        self._write(orthogonal_projection(selection, self._shape, self._chunks), value, fields)
+
+    def set_coordinate_selection(self, selection: Any, value: Any, fields: Any = None) -> None:
+        """Write ``value`` (broadcastable to the broadcast shape of the coordinates) into
+        points (see :meth:`get_coordinate_selection`). A repeated point keeps the value
+        that comes last, as in NumPy."""
+        self._check_writable()
+        self._refresh_metadata()
+        self._write(coordinate_projection(selection, self._shape, self._chunks), value, fields)
+
+    def set_mask_selection(self, selection: Any, value: Any, fields: Any = None) -> None:
+        """Write ``value`` (a scalar or one value per True element, in C order) where a
+        boolean array of the array's shape is True."""
+        self._check_writable()
+        self._refresh_metadata()
+        self._write(mask_projection(selection, self._shape, self._chunks), value, fields)
+
+    def set_block_selection(self, selection: Any, value: Any, fields: Any = None) -> None:
+        """Write ``value`` (broadcastable to the blocks' shape) into whole chunks (see
+        :meth:`get_block_selection`)."""
+        self._check_writable()
+        self._refresh_metadata()
+        self._write(block_projection(selection, self._shape, self._chunks), value, fields)
 
     def _check_writable(self) -> None:
         if self._read_only:
@@ -408,8 +573,14 @@ class Array:
                 ) from None
         return arr
 
-    def _write(self, proj: BasicProjection, value: np.ndarray) -> None:
-        engine.write(self._ctx, proj, value)
+    def _write(self, proj: Any, value: Any, fields: Any = None) -> None:
+        if fields:
+            # one field of structured items: read them, set the field, write them back
+            check_fields(fields, self._dtype)
+            whole = engine.read(self._ctx, proj, np.empty(proj.out_shape, dtype=self._dtype))
+            assign_fields(whole, fields, value)
+            value = whole
+        engine.write(self._ctx, proj, self._coerce_value(value, proj.out_shape))
 
     # ------------------------------------------------------------------ growing
     def resize(self, *args: Any) -> None:
