@@ -467,3 +467,19 @@ def test_projection_interface():
     assert c.chunk_item_range(1, "C") == (0, 1) and c.chunk_is_edge(1)
     with pytest.raises(IndexError, match="index -1 is out of bounds"):
         CoordinateProjection((np.array([-1], dtype=np.int64),), (9,), (4,), (1,))
+
+
+def test_object_arrays_take_the_numpy_fallback():
+    ref = np.array([f"s{i}" for i in range(30)], dtype=object).reshape(6, 5)
+    z = czarr.array(ref, chunks=(4, 2), dtype=str)
+    assert np.array_equal(z.oindex[[5, 0, 0], [4, 1]], ref[np.ix_([5, 0, 0], [4, 1])])
+    assert np.array_equal(z.vindex[[5, 0, 0], [4, 1, 1]], ref[[5, 0, 0], [4, 1, 1]])
+    mask = np.zeros((6, 5), dtype=bool)
+    mask[::2, 1::2] = True
+    assert np.array_equal(z[mask], ref[mask])
+    value = np.array([["a", "b"], ["c", "d"], ["e", "f"], ["g", "h"]], dtype=object)
+    z.oindex[[3, 2, 1, 0], [1, 0]] = value
+    ref[np.ix_([3, 2, 1, 0], [1, 0])] = value
+    z.vindex[[1, 1, 5], [4, 4, 0]] = ["x", "y", "z"]
+    ref[[1, 1, 5], [4, 4, 0]] = ["x", "y", "z"]
+    assert np.array_equal(z[...], ref)
