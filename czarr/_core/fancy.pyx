@@ -702,6 +702,9 @@ cdef class CoordinateProjection(_FancyProjection):
         nd = self.ndim
         if len(coords) != nd:
             raise ValueError(f"{len(coords)} coordinate arrays for {nd} dimensions")
+        if len(out_shape) > CZARR_MAX_NDIM:
+            raise ValueError(f"the output may have at most {CZARR_MAX_NDIM} dimensions, "
+                             f"got {len(out_shape)}")
         m = int(np.prod(out_shape, dtype=np.int64)) if out_shape else 1
         if nd == 0:
             raise ValueError("a coordinate selection needs at least one dimension")
