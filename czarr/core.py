@@ -517,7 +517,16 @@ class Array:
     def set_basic_selection(self, selection: Any, value: Any, fields: Any = None) -> None:
         """Write ``value`` (a scalar or anything broadcastable to the selection's shape)
         into a selection of integers, slices (any step) and ``Ellipsis``; with
-        ``fields``, into that one field of a structured dtype."""
+        ``fields``, into that one field of a structured dtype.
+
+        Parameters
+        ----------
+        selection : int, slice, Ellipsis or tuple of those
+        value : scalar or array-like
+            Broadcast to the selection's shape (with ``fields``, the field's shape).
+        fields : str, optional
+            One field of a structured dtype to write; the other fields are kept.
+        """
         self._check_writable()
         self._refresh_metadata()
         self._write(basic_projection(selection, self._shape, self._chunks), value, fields)
@@ -525,7 +534,16 @@ class Array:
     def set_orthogonal_selection(self, selection: Any, value: Any, fields: Any = None) -> None:
         """Write ``value`` (broadcastable to the result's shape) into an orthogonal
         selection (see :meth:`get_orthogonal_selection`). A repeated index keeps the
-        value that comes last, as in NumPy."""
+        value that comes last, as in NumPy.
+
+        Parameters
+        ----------
+        selection : int, slice, array-like, Ellipsis or tuple of those
+        value : scalar or array-like
+            Broadcast to the selection's shape (with ``fields``, the field's shape).
+        fields : str, optional
+            One field of a structured dtype to write; the other fields are kept.
+        """
         self._check_writable()
         self._refresh_metadata()
         self._write(orthogonal_projection(selection, self._shape, self._chunks), value, fields)
@@ -533,21 +551,48 @@ class Array:
     def set_coordinate_selection(self, selection: Any, value: Any, fields: Any = None) -> None:
         """Write ``value`` (broadcastable to the broadcast shape of the coordinates) into
         points (see :meth:`get_coordinate_selection`). A repeated point keeps the value
-        that comes last, as in NumPy."""
+        that comes last, as in NumPy.
+
+        Parameters
+        ----------
+        selection : tuple of int or array-like
+        value : scalar or array-like
+            Broadcast to the selection's shape (with ``fields``, the field's shape).
+        fields : str, optional
+            One field of a structured dtype to write; the other fields are kept.
+        """
         self._check_writable()
         self._refresh_metadata()
         self._write(coordinate_projection(selection, self._shape, self._chunks), value, fields)
 
     def set_mask_selection(self, selection: Any, value: Any, fields: Any = None) -> None:
         """Write ``value`` (a scalar or one value per True element, in C order) where a
-        boolean array of the array's shape is True."""
+        boolean array of the array's shape is True.
+
+        Parameters
+        ----------
+        selection : array-like of bool
+        value : scalar or array-like
+            Broadcast to the selection's shape (with ``fields``, the field's shape).
+        fields : str, optional
+            One field of a structured dtype to write; the other fields are kept.
+        """
         self._check_writable()
         self._refresh_metadata()
         self._write(mask_projection(selection, self._shape, self._chunks), value, fields)
 
     def set_block_selection(self, selection: Any, value: Any, fields: Any = None) -> None:
         """Write ``value`` (broadcastable to the blocks' shape) into whole chunks (see
-        :meth:`get_block_selection`)."""
+        :meth:`get_block_selection`).
+
+        Parameters
+        ----------
+        selection : int, slice, Ellipsis or tuple of those
+        value : scalar or array-like
+            Broadcast to the selection's shape (with ``fields``, the field's shape).
+        fields : str, optional
+            One field of a structured dtype to write; the other fields are kept.
+        """
         self._check_writable()
         self._refresh_metadata()
         self._write(block_projection(selection, self._shape, self._chunks), value, fields)
