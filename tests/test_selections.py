@@ -483,3 +483,19 @@ def test_object_arrays_take_the_numpy_fallback():
     z.vindex[[1, 1, 5], [4, 4, 0]] = ["x", "y", "z"]
     ref[[1, 1, 5], [4, 4, 0]] = ["x", "y", "z"]
     assert np.array_equal(z[...], ref)
+
+
+@pytest.mark.parametrize("threads", [1, 4])
+def test_missing_chunks_read_as_fill_value(threads):
+    z = czarr.full((9, 7), fill_value=-2.5, chunks=(4, 3), dtype="<f8")
+    ref = np.full((9, 7), -2.5)
+    with czarr.config.set(threads=threads):
+        assert np.array_equal(z.oindex[[8, 0, 4], [6, 1]], ref[np.ix_([8, 0, 4], [6, 1])])
+        assert np.array_equal(z.vindex[[8, 0], [6, 1]], ref[[8, 0], [6, 1]])
+        z.oindex[[5, 1], 2:6:3] = [[1, 2], [3, 4]]
+        ref[np.ix_([5, 1], [2, 5])] = [[1, 2], [3, 4]]
+        z.vindex[[8, 8], [0, 6]] = 9
+        ref[[8, 8], [0, 6]] = 9
+        assert np.array_equal(z[...], ref)
+        assert np.array_equal(z.oindex[[8, 0, 5], :], ref[[8, 0, 5]])
+        assert z.nchunks_initialized == 6
