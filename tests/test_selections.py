@@ -104,7 +104,7 @@ def np_oindex_set(ref, sel, value):
     ref[np.ix_(*idx)] = np.broadcast_to(value, [f for f, k in zip(full, keep) if k]).reshape(full)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(orthogonal_case(), st.sampled_from(["C", "F"]), st.sampled_from([0, 1]),
        st.sampled_from(DTYPES), st.sampled_from([1, 4]))
 def test_orthogonal_matches_numpy(case, order, comp, dtype, threads):
@@ -183,7 +183,7 @@ def coordinate_case(draw):
     return shape, chunks, tuple(sel)
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=250, deadline=None)
 @given(coordinate_case(), st.sampled_from(["C", "F"]), st.sampled_from([0, 1]),
        st.sampled_from(DTYPES), st.sampled_from([1, 4]))
 def test_coordinate_matches_numpy(case, order, comp, dtype, threads):
@@ -217,7 +217,7 @@ def mask_case(draw):
     return shape, chunks, mask
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(mask_case(), st.sampled_from(["C", "F"]), st.sampled_from([0, 1]),
        st.sampled_from(DTYPES), st.sampled_from([1, 4]))
 def test_mask_matches_numpy(case, order, comp, dtype, threads):
@@ -292,7 +292,7 @@ def np_blocks(sel, shape, chunks):
     return tuple(out)
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(block_case(), st.sampled_from(DTYPES), st.sampled_from([1, 4]))
 def test_blocks_match_numpy(case, dtype, threads):
     shape, chunks, sel = case
@@ -322,7 +322,7 @@ def test_blocks_edge_and_negative():
 
 # ------------------------------------------------------------------------- fields
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(orthogonal_case(), st.sampled_from([1, 4]))
 def test_fields_orthogonal(case, threads):
     shape, chunks, sel = case
