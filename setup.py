@@ -34,6 +34,7 @@ EXTENSIONS = {
     "indexing": [],
     "copy": [],
     "fancy": [],
+    "fileio": [],
     "filters": [],
     "vlen": [],
 }

@@ -14,6 +14,10 @@ _EXTENSIONS = {
     "zlib": "zlib (Debian: zlib1g-dev)",
     "copy": None,
     "indexing": None,
+    "fancy": None,
+    "fileio": None,
+    "filters": None,
+    "vlen": None,
 }
 
 for _name, _lib in _EXTENSIONS.items():

@@ -19,6 +19,7 @@ import stat
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from czarr._core.fileio import read_files
 from czarr.errors import BadKeyError
 from czarr.storage.base import (
     Store,
@@ -283,13 +284,11 @@ class DirectoryStore(Store):
     # -- fast paths -------------------------------------------------------------------
 
     def getitems(self, keys: Iterable[str]) -> dict[str, bytes]:
-        out = {}
+        # one compiled batch: open/stat and read every file with the GIL released
+        keys = list(keys)
         file_path = self._file_path
-        for key in keys:
-            data = _read_file(file_path(key))
-            if data is not None:
-                out[key] = data
-        return out
+        datas = read_files([file_path(key) for key in keys])
+        return {key: data for key, data in zip(keys, datas) if data is not None}
 
     def setitems(self, mapping: Mapping[str, Any]) -> None:
         file_path = self._file_path
