@@ -58,10 +58,22 @@ class ChunkContext:
         if not self.has_fill_value:
             return False
         if chunk.dtype.hasobject:
-            return bool(np.all(chunk == self.fill_value))
+            return all(_object_equals(x, self.fill_value) for x in chunk.flat)
         if all_equal(chunk.reshape(-1, order="A").view(np.uint8), self.fill_bytes):
             return True
         return self.fill_is_nan and bool(np.isnan(chunk).all())
+
+
+def _object_equals(x: Any, fill: Any) -> bool:
+    """``x == fill`` for one element of an object array, where either may be a sequence
+    or an array (then only a plain ``True`` counts as equal)."""
+    if isinstance(x, np.ndarray) or isinstance(fill, np.ndarray):
+        return False
+    try:
+        equal = x == fill
+    except Exception:
+        return False
+    return isinstance(equal, (bool, np.bool_)) and bool(equal)
 
 
 def _batches(n: int) -> tuple[list[tuple[int, int]], int]:
