@@ -38,14 +38,15 @@ from czarr.indexing import (
 )
 from czarr.layout import array_meta_key, attrs_key, chunk_key_prefix, normalize_path
 from czarr.metadata.v2 import ArrayMetadata, decode_array_metadata
+from czarr.node import Node
 from czarr.pipeline import ChunkPipeline
 from czarr.storage import getsize, listdir
-from czarr.util import human_readable_size, info_text_report
+from czarr.util import human_readable_size
 
 __all__ = ["Array"]
 
 
-class Array:
+class Array(Node):
     """A chunked, compressed N-dimensional array stored in the Zarr v2 format.
 
     Parameters
@@ -141,31 +142,6 @@ class Array:
 
     # ------------------------------------------------------------------ properties
     @property
-    def store(self) -> MutableMapping:
-        """The store holding the array's metadata."""
-        return self._store
-
-    @property
-    def chunk_store(self) -> MutableMapping:
-        """The store holding the chunks (the metadata store unless given separately)."""
-        return self._store if self._chunk_store is None else self._chunk_store
-
-    @property
-    def path(self) -> str:
-        """Path of the array inside the store."""
-        return self._path
-
-    @property
-    def name(self) -> str:
-        """Absolute name of the array, ``'/'`` + path."""
-        return "/" + self._path
-
-    @property
-    def basename(self) -> str:
-        """Last component of the name."""
-        return self.name.split("/")[-1]
-
-    @property
     def read_only(self) -> bool:
         """Whether writes are refused."""
         return self._read_only
@@ -174,10 +150,6 @@ class Array:
     def read_only(self, value: bool) -> None:
         self._read_only = bool(value)
         self._attrs.read_only = bool(value)
-
-    @property
-    def synchronizer(self) -> Any:
-        return self._synchronizer
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -215,11 +187,6 @@ class Array:
     @property
     def write_empty_chunks(self) -> bool:
         return self._write_empty_chunks
-
-    @property
-    def attrs(self) -> Attributes:
-        """User attributes (``.zattrs``)."""
-        return self._attrs
 
     @property
     def ndim(self) -> int:
@@ -275,11 +242,6 @@ class Array:
                 if key.startswith(prefix) and pattern.fullmatch(key[len(prefix):]):
                     yield key
 
-    @property
-    def info(self) -> InfoReport:
-        """A report of the array's properties (print it)."""
-        return InfoReport(self._info_items)
-
     def _info_items(self) -> list[tuple[str, str]]:
         items = [
             ("Name", self.name),
@@ -293,9 +255,7 @@ class Array:
         if self._filters:
             items += [(f"Filter [{i}]", repr(f)) for i, f in enumerate(self._filters)]
         items.append(("Compressor", repr(self._compressor)))
-        items.append(("Store type", _type_name(self._store)))
-        if self._chunk_store is not None:
-            items.append(("Chunk store type", _type_name(self._chunk_store)))
+        items += self._store_items()
         items.append(("No. bytes", f"{self.nbytes} ({human_readable_size(self.nbytes)})"))
         stored = self.nbytes_stored
         if stored > 0:
@@ -335,8 +295,7 @@ class Array:
             and self._read_only == other._read_only
         )
 
-    def __hash__(self) -> int:
-        return hash((type(self), id(self._store), self._path))
+    __hash__ = Node.__hash__  # defining __eq__ would otherwise unset it
 
     def __getstate__(self) -> dict:
         return {
@@ -638,26 +597,6 @@ class Array:
         """Append ``data`` along ``axis`` (every other dimension must match) and return
         the new shape."""
         return growth.append(self, data, axis=axis)
-
-
-class InfoReport:
-    """The text report behind ``.info``; ``repr`` and ``str`` give the same text."""
-
-    def __init__(self, items_fn: Any) -> None:
-        self._items_fn = items_fn
-
-    def __repr__(self) -> str:
-        return info_text_report(self._items_fn())
-
-    __str__ = __repr__
-
-
-def _type_name(obj: Any) -> str:
-    cls = type(obj)
-    module = cls.__module__
-    if module.startswith("czarr.storage."):
-        module = "czarr.storage"
-    return f"{module}.{cls.__qualname__}"
 
 
 def _fill_bytes(fill_value: Any, dtype: np.dtype) -> bytes:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from czarr.attrs import Attributes
-from czarr.core import Array, InfoReport, _type_name
+from czarr.core import Array
 from czarr.errors import (
     ContainsArrayError,
     ContainsGroupError,
@@ -29,6 +29,7 @@ from czarr.layout import (
     init_group,
     normalize_path,
 )
+from czarr.node import Node
 from czarr.storage import listdir, normalize_store_arg, rename, rmdir
 
 __all__ = ["Group", "group", "open_group"]
@@ -39,7 +40,7 @@ def _join(base: str, name: str) -> str:
     return f"{base}/{name}" if base else name
 
 
-class Group(MutableMapping):
+class Group(Node, MutableMapping):
     """A group of arrays and groups.
 
     Parameters
@@ -82,52 +83,12 @@ class Group(MutableMapping):
         )
 
     # ------------------------------------------------------------------ properties
-    @property
-    def store(self) -> MutableMapping:
-        return self._store
-
-    @property
-    def chunk_store(self) -> MutableMapping:
-        return self._store if self._chunk_store is None else self._chunk_store
-
-    @property
-    def path(self) -> str:
-        return self._path
-
-    @property
-    def name(self) -> str:
-        return "/" + self._path
-
-    @property
-    def basename(self) -> str:
-        return self.name.split("/")[-1]
-
-    @property
-    def read_only(self) -> bool:
-        return self._read_only
-
-    @property
-    def synchronizer(self) -> Any:
-        return self._synchronizer
-
-    @property
-    def attrs(self) -> Attributes:
-        return self._attrs
-
-    @property
-    def info(self) -> InfoReport:
-        """A report of the group (print it)."""
-        return InfoReport(self._info_items)
-
     def _info_items(self) -> list[tuple[str, str]]:
         items = [
             ("Name", self.name),
             ("Type", f"{type(self).__module__}.{type(self).__name__}"),
             ("Read-only", str(self._read_only)),
-            ("Store type", _type_name(self._store)),
-        ]
-        if self._chunk_store is not None:
-            items.append(("Chunk store type", _type_name(self._chunk_store)))
+        ] + self._store_items()
         arrays = list(self.array_keys())
         groups = list(self.group_keys())
         items.append(("No. members", str(len(arrays) + len(groups))))
@@ -148,8 +109,7 @@ class Group(MutableMapping):
         return (isinstance(other, Group) and self._store == other._store
                 and self._path == other._path)
 
-    def __hash__(self) -> int:
-        return hash((type(self), id(self._store), self._path))
+    __hash__ = Node.__hash__  # defining __eq__ would otherwise unset it
 
     def __enter__(self) -> Group:
         return self
