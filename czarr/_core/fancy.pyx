@@ -33,6 +33,7 @@ import numpy as np
 cimport numpy as cnp
 
 from czarr._core.copy cimport CZARR_MAX_NDIM, copy_strided, fill_strided
+from czarr._core.indexing cimport dim_progression, split_progression
 
 cnp.import_array()
 
@@ -378,43 +379,20 @@ cdef class OrthogonalProjection(_FancyProjection):
                 self._out_ndim += 1
                 out_shape.append(m)
             else:
-                if isinstance(sel, slice):
-                    self._kind[d] = _SLICE
-                    start, stop, sstep = sel.indices(n)
-                    count = len(range(start, stop, sstep))
-                    if sstep > 0:
-                        first, step, out0 = start, sstep, 0
-                    else:
-                        step = -sstep
-                        first = start - (count - 1) * step if count else 0
-                        out0, self._out_dir[d] = count - 1, -1
+                self._kind[d] = _SLICE if isinstance(sel, slice) else _INT
+                first, step, count, out0, self._out_dir[d], keeps = dim_progression(
+                    sel, n, d)
+                if keeps:
                     self._out_axis[d] = self._out_ndim
                     self._out_ndim += 1
                     out_shape.append(count)
                 else:
-                    self._kind[d] = _INT
-                    first = sel
-                    if not 0 <= first < n:
-                        raise IndexError(
-                            f"index {sel} is out of bounds for axis {d} with size {n}")
-                    step, count, out0 = 1, 1, 0
                     self._out_axis[d] = -1
                 self._step[d] = step
-                cap = min(count, _ceildiv(n, c)) if count else 0
-                arr = np.empty((4, max(cap, 1)), dtype=np.int64)
+                arr = split_progression(first, step, count, out0, self._out_dir[d], n, c)
                 self._keepalive.append(arr)
                 a_c, a_s, a_n, a_o = arr[0], arr[1], arr[2], arr[3]
-                k = 0
-                j = 0
-                while j < count:
-                    ci = (first + j * step) // c
-                    jhi = min(count, _ceildiv((ci + 1) * c - first, step))
-                    a_c[k] = ci
-                    a_s[k] = first + j * step - ci * c
-                    a_n[k] = jhi - j
-                    a_o[k] = out0 + j * self._out_dir[d]
-                    k += 1
-                    j = jhi
+                k = arr.shape[1] if count else 0
             self._nper[d] = k
             self._cidx[d] = &a_c[0]
             self._start[d] = &a_s[0]

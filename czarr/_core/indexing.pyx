@@ -44,6 +44,48 @@ cdef inline int64_t _ceildiv(int64_t a, int64_t b) noexcept nogil:
     return (a + b - 1) // b
 
 
+cdef tuple dim_progression(object sel, int64_t n, int axis):
+    """An int or a slice on one dimension as the progression ``first + j*step``
+    (``step > 0``, ``j < count``) whose ``j``-th element lands at ``out0 + j*out_dir``;
+    ``keeps_axis`` is False for an int (the dimension is dropped)."""
+    cdef int64_t first, step, count
+    if isinstance(sel, slice):
+        start, stop, sstep = sel.indices(n)
+        count = len(range(start, stop, sstep))
+        if sstep > 0:
+            return start, sstep, count, 0, 1, True
+        step = -sstep
+        first = start - (count - 1) * step if count else 0
+        return first, step, count, count - 1, -1, True
+    first = sel
+    if not 0 <= first < n:
+        raise IndexError(f"index {sel} is out of bounds for axis {axis} with size {n}")
+    return first, 1, 1, 0, 1, False
+
+
+cdef object split_progression(int64_t first, int64_t step, int64_t count, int64_t out0,
+                              int64_t out_dir, int64_t n, int64_t c):
+    """Cut the progression at chunk boundaries: integer maths, one pass per chunk."""
+    cdef Py_ssize_t cap = min(count, _ceildiv(n, c)) if count else 0
+    cdef Py_ssize_t k = 0
+    cdef int64_t j = 0, ci, jhi
+    arr = np.empty((4, max(cap, 1)), dtype=np.int64)
+    cdef int64_t[:, ::1] a = arr
+    with nogil:
+        while j < count and k < cap:  # each pass consumes >= 1 element and one chunk
+            ci = (first + j * step) // c
+            jhi = min(count, _ceildiv((ci + 1) * c - first, step))
+            a[0, k] = ci
+            a[1, k] = first + j * step - ci * c
+            a[2, k] = jhi - j
+            a[3, k] = out0 + j * out_dir
+            k += 1
+            j = jhi
+    if j < count:
+        raise AssertionError("projection overflow")  # unreachable: cap bounds the chunks
+    return arr[:, :k] if k else arr[:, :1]
+
+
 cdef class BasicProjection:
     """The chunks touched by a basic selection, with per-chunk projections.
 
@@ -76,8 +118,8 @@ cdef class BasicProjection:
 
     def __init__(self, tuple selection, tuple shape, tuple chunks):
         cdef int d, nd = len(shape)
-        cdef int64_t n, c, first, step, count, out0, j, jhi, ci, total = 1
-        cdef Py_ssize_t k, cap
+        cdef int64_t n, c, first, step, count, out0, total = 1
+        cdef Py_ssize_t k
         cdef int64_t[::1] a_c, a_s, a_n, a_o
         if nd > CZARR_MAX_NDIM:
             raise ValueError(f"at most {CZARR_MAX_NDIM} dimensions are supported, got {nd}")
@@ -97,43 +139,19 @@ cdef class BasicProjection:
                 raise ValueError(f"invalid shape {shape} or chunks {chunks}")
             self._shape[d] = n
             self._chunks[d] = c
-            sel = selection[d]
-            if isinstance(sel, slice):
-                start, stop, sstep = sel.indices(n)
-                count = len(range(start, stop, sstep))
-                if sstep > 0:
-                    first, step, out0, self._out_dir[d] = start, sstep, 0, 1
-                else:
-                    step = -sstep
-                    first = start - (count - 1) * step if count else 0
-                    out0, self._out_dir[d] = count - 1, -1
+            first, step, count, out0, self._out_dir[d], keeps = dim_progression(
+                selection[d], n, d)
+            if keeps:
                 self._out_axis[d] = self._out_ndim
                 self._out_ndim += 1
                 out_shape.append(count)
             else:
-                first = sel
-                if not 0 <= first < n:
-                    raise IndexError(f"index {sel} is out of bounds for axis {d} with size {n}")
-                step, count, out0, self._out_dir[d] = 1, 1, 0, 1
                 self._out_axis[d] = -1
             self._step[d] = step
-            cap = min(count, _ceildiv(n, c)) if count else 0
-            arr = np.empty((4, max(cap, 1)), dtype=np.int64)
+            arr = split_progression(first, step, count, out0, self._out_dir[d], n, c)
             self._keepalive.append(arr)
             a_c, a_s, a_n, a_o = arr[0], arr[1], arr[2], arr[3]
-            k = 0
-            j = 0
-            while j < count:
-                if k >= cap:  # cannot happen: each pass consumes >= 1 element and chunk
-                    raise AssertionError(f"projection overflow on axis {d}")
-                ci = (first + j * step) // c
-                jhi = min(count, _ceildiv((ci + 1) * c - first, step))
-                a_c[k] = ci
-                a_s[k] = first + j * step - ci * c
-                a_n[k] = jhi - j
-                a_o[k] = out0 + j * self._out_dir[d]
-                k += 1
-                j = jhi
+            k = arr.shape[1] if count else 0
             self._nper[d] = k
             self._cidx[d] = &a_c[0]
             self._start[d] = &a_s[0]
