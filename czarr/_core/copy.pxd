@@ -15,3 +15,16 @@ cdef void fill_strided(char* dst, const Py_ssize_t* dst_strides,
 
 cdef bint is_repeated(const char* buf, Py_ssize_t nbytes,
                       const char* value, Py_ssize_t itemsize) noexcept nogil
+
+# Indexed copy/fill for orthogonal and coordinate selections: the outer dimensions step
+# through per-dimension byte-offset arrays (doffs/soffs), the inner ones are a strided block.
+cdef void copy_indexed(char* dst, Py_ssize_t** doffs, const char* src, Py_ssize_t** soffs,
+                       const Py_ssize_t* outer_shape, int nouter,
+                       const Py_ssize_t* dst_strides, const Py_ssize_t* src_strides,
+                       const Py_ssize_t* inner_shape, int ninner,
+                       Py_ssize_t itemsize) noexcept nogil
+
+cdef void fill_indexed(char* dst, Py_ssize_t** doffs, const Py_ssize_t* outer_shape,
+                       int nouter, const Py_ssize_t* dst_strides,
+                       const Py_ssize_t* inner_shape, int ninner,
+                       const char* value, Py_ssize_t itemsize) noexcept nogil

@@ -26,13 +26,18 @@ with the GIL held before that.
 
 from libc.stdint cimport int64_t
 from libc.stdlib cimport free, malloc
-from libc.string cimport memcpy
 
 import numpy as np
 
 cimport numpy as cnp
 
-from czarr._core.copy cimport CZARR_MAX_NDIM, copy_strided, fill_strided
+from czarr._core.copy cimport (
+    CZARR_MAX_NDIM,
+    copy_indexed,
+    copy_strided,
+    fill_indexed,
+    fill_strided,
+)
 from czarr._core.indexing cimport dim_progression, split_progression
 
 cnp.import_array()
@@ -45,134 +50,6 @@ cdef enum:
 
 cdef inline int64_t _ceildiv(int64_t a, int64_t b) noexcept nogil:
     return (a + b - 1) // b
-
-
-# ---------------------------------------------------------------------------- kernels
-
-cdef inline void _gather_line(char* dst, const Py_ssize_t* doff, const char* src,
-                              const Py_ssize_t* soff, Py_ssize_t n,
-                              Py_ssize_t itemsize) noexcept nogil:
-    cdef Py_ssize_t j
-    # constant-size memcpy compiles to one unaligned load/store
-    if itemsize == 8:
-        for j in range(n):
-            memcpy(dst + doff[j], src + soff[j], 8)
-    elif itemsize == 4:
-        for j in range(n):
-            memcpy(dst + doff[j], src + soff[j], 4)
-    elif itemsize == 2:
-        for j in range(n):
-            memcpy(dst + doff[j], src + soff[j], 2)
-    elif itemsize == 1:
-        for j in range(n):
-            dst[doff[j]] = src[soff[j]]
-    else:
-        for j in range(n):
-            memcpy(dst + doff[j], src + soff[j], itemsize)
-
-
-cdef void copy_indexed(char* dst, Py_ssize_t** doffs, const char* src, Py_ssize_t** soffs,
-                       const Py_ssize_t* outer_shape, int nouter,
-                       const Py_ssize_t* dst_strides, const Py_ssize_t* src_strides,
-                       const Py_ssize_t* inner_shape, int ninner,
-                       Py_ssize_t itemsize) noexcept nogil:
-    """For every index tuple ``j`` of the outer dimensions, copy the strided block of the
-    inner dimensions from ``src + sum(soffs[d][j[d]])`` to ``dst + sum(doffs[d][j[d]])``,
-    in C order of ``j`` (so a repeated destination keeps the last source)."""
-    cdef Py_ssize_t idx[CZARR_MAX_NDIM]
-    cdef Py_ssize_t dacc[CZARR_MAX_NDIM]
-    cdef Py_ssize_t sacc[CZARR_MAX_NDIM]
-    cdef Py_ssize_t j, n
-    cdef int d, e, last = nouter - 1
-    cdef char* dd
-    cdef const char* ss
-    if nouter == 0:
-        copy_strided(dst, dst_strides, src, src_strides, inner_shape, ninner, itemsize)
-        return
-    for d in range(nouter):
-        if outer_shape[d] == 0:
-            return
-    for d in range(ninner):
-        if inner_shape[d] == 0:
-            return
-    # dacc[d]: the offset summed over the outer dims before d at the current index
-    dacc[0] = 0
-    sacc[0] = 0
-    idx[0] = 0
-    for d in range(1, nouter):
-        idx[d] = 0
-        dacc[d] = dacc[d - 1] + doffs[d - 1][0]
-        sacc[d] = sacc[d - 1] + soffs[d - 1][0]
-    n = outer_shape[last]
-    while True:
-        dd = dst + dacc[last]
-        ss = src + sacc[last]
-        if ninner == 0:
-            _gather_line(dd, doffs[last], ss, soffs[last], n, itemsize)
-        else:
-            for j in range(n):
-                copy_strided(dd + doffs[last][j], dst_strides, ss + soffs[last][j],
-                             src_strides, inner_shape, ninner, itemsize)
-        d = last - 1
-        while d >= 0:
-            idx[d] += 1
-            if idx[d] < outer_shape[d]:
-                break
-            idx[d] = 0
-            d -= 1
-        if d < 0:
-            return
-        for e in range(d + 1, last + 1):
-            dacc[e] = dacc[e - 1] + doffs[e - 1][idx[e - 1]]
-            sacc[e] = sacc[e - 1] + soffs[e - 1][idx[e - 1]]
-
-
-cdef void fill_indexed(char* dst, Py_ssize_t** doffs, const Py_ssize_t* outer_shape,
-                       int nouter, const Py_ssize_t* dst_strides,
-                       const Py_ssize_t* inner_shape, int ninner,
-                       const char* value, Py_ssize_t itemsize) noexcept nogil:
-    """Write the item ``value`` at every element ``copy_indexed`` would write."""
-    cdef Py_ssize_t idx[CZARR_MAX_NDIM]
-    cdef Py_ssize_t dacc[CZARR_MAX_NDIM]
-    cdef Py_ssize_t j, n
-    cdef int d, e, last = nouter - 1
-    cdef char* dd
-    cdef const Py_ssize_t* do
-    if nouter == 0:
-        fill_strided(dst, dst_strides, inner_shape, ninner, value, itemsize)
-        return
-    for d in range(nouter):
-        if outer_shape[d] == 0:
-            return
-    for d in range(ninner):
-        if inner_shape[d] == 0:
-            return
-    dacc[0] = 0
-    idx[0] = 0
-    for d in range(1, nouter):
-        idx[d] = 0
-        dacc[d] = dacc[d - 1] + doffs[d - 1][0]
-    n = outer_shape[last]
-    while True:
-        dd = dst + dacc[last]
-        do = doffs[last]
-        if ninner == 0:
-            for j in range(n):
-                memcpy(dd + do[j], value, itemsize)
-        else:
-            for j in range(n):
-                fill_strided(dd + do[j], dst_strides, inner_shape, ninner, value, itemsize)
-        d = last - 1
-        while d >= 0:
-            idx[d] += 1
-            if idx[d] < outer_shape[d]:
-                break
-            idx[d] = 0
-            d -= 1
-        if d < 0:
-            return
-        for e in range(d + 1, last + 1):
-            dacc[e] = dacc[e - 1] + doffs[e - 1][idx[e - 1]]
 
 
 # ------------------------------------------------------------------- shared chunk grid
