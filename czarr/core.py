@@ -229,6 +229,7 @@ class Array(Node):
         return sum(1 for _ in self._initialized_chunk_keys())
 
     def _initialized_chunk_keys(self) -> Iterator[str]:
+        """Names (relative to the array, e.g. ``0.1`` or ``0/1``) of the stored chunks."""
         sep = re.escape(self._dimension_separator)
         pattern = re.compile(r"\d+" + (sep + r"\d+") * (self.ndim - 1) if self.ndim else r"0")
         store = self.chunk_store
@@ -240,7 +241,7 @@ class Array(Node):
             prefix = self._key_prefix
             for key in list(store):
                 if key.startswith(prefix) and pattern.fullmatch(key[len(prefix):]):
-                    yield key
+                    yield key[len(prefix):]
 
     def _info_items(self) -> list[tuple[str, str]]:
         items = [

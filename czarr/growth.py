@@ -42,10 +42,8 @@ def resize(arr: Array, *args: Any) -> None:
     arr._set_metadata(meta)
     chunks = arr._chunks
     # chunks wholly outside the new shape go
-    prefix_len = len(arr._key_prefix)
     gone = []
-    for key in arr._initialized_chunk_keys():
-        name = key[prefix_len:] if key.startswith(arr._key_prefix) and prefix_len else key
+    for name in arr._initialized_chunk_keys():
         coords = [int(c) for c in name.split(arr._dimension_separator)]
         if any(c * k >= n for c, k, n in zip(coords, chunks, new_shape)):
             gone.append(arr._key_prefix + name)

@@ -85,3 +85,14 @@ def test_resize_sequence_matches_numpy(shapes, chunks):
         for key in _chunk_keys(store):  # no orphan: every key lies inside the grid
             coords = [int(c) for c in key.split(".")]
             assert all(c * k < n for c, k, n in zip(coords, chunks, shape)), key
+
+
+def test_shrink_in_a_group_with_nested_keys():
+    root = czarr.group()
+    z = root.zeros("g/a", shape=(6, 6), chunks=(2, 2), dtype="i4", dimension_separator="/")
+    z[...] = 1
+    assert z.nchunks_initialized == 9
+    z.resize(2, 3)
+    assert sorted(k for k in root.store if k.startswith("g/a/") and ".z" not in k) == [
+        "g/a/0/0", "g/a/0/1"]
+    assert z.nchunks_initialized == 2

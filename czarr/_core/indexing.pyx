@@ -257,16 +257,9 @@ cdef class BasicProjection:
         of the chunk in memory order (``'C'`` or ``'F'``). A partial decoder need only
         produce those items."""
         cdef Py_ssize_t k[CZARR_MAX_NDIM]
-        cdef int64_t lo = 0, hi = 0, stride = 1
-        cdef int d, j
         self._check_index(i)
         self._unravel(i, k)
-        for j in range(self.ndim):
-            d = self.ndim - 1 - j if order == "C" else j
-            lo += self._start[d][k[d]] * stride
-            hi += (self._start[d][k[d]] + (self._count[d][k[d]] - 1) * self._step[d]) * stride
-            stride *= self._chunks[d]
-        return (lo, hi + 1)
+        return self._item_range(k, order == "C")
 
     cdef int _strides(self, Py_ssize_t i, cnp.ndarray chunk, cnp.ndarray out,
                       Py_ssize_t* shp, Py_ssize_t* cstr, Py_ssize_t* ostr,
@@ -511,28 +504,15 @@ cdef class BasicProjection:
         contiguous run of the C-contiguous ``out``, return ``(start, stop)`` in items of
         ``out.ravel()``; otherwise ``None``. Lets a chunk be decoded straight into ``out``."""
         cdef Py_ssize_t k[CZARR_MAX_NDIM]
-        cdef int d, ax
-        cdef bint inner_full = True
-        cdef int64_t start = 0, size = 1
+        cdef Py_ssize_t start, size = 1
+        cdef int d
         self._check_index(i)
         if not cnp.PyArray_IS_C_CONTIGUOUS(out) or tuple((<object>out).shape) != self.out_shape:
             return None
         self._unravel(i, k)
-        # walk from the last dim: every dim after the first partial one must be whole
-        for d in range(self.ndim - 1, -1, -1):
-            if (self._start[d][k[d]] != 0 or self._count[d][k[d]] != self._chunks[d]
-                    or (self._chunks[d] > 1 and (self._step[d] != 1 or self._out_dir[d] != 1))):
-                return None
-            ax = self._out_axis[d]
-            if ax < 0:
-                continue
-            if not inner_full and self._chunks[d] != 1:
-                return None
-            if self._chunks[d] != out.shape[ax]:
-                inner_full = False
+        start = self._contiguous_start(k, out)
+        if start < 0:
+            return None
         for d in range(self.ndim):
-            ax = self._out_axis[d]
-            if ax >= 0:
-                start = start * out.shape[ax] + self._out[d][k[d]]
-                size *= self._count[d][k[d]]
+            size *= self._count[d][k[d]]
         return (start, start + size)
