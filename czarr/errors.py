@@ -60,3 +60,8 @@ class MissingDependencyError(CzarrError, ImportError):
 
 class CopyError(CzarrError, RuntimeError):
     """Something is already where a copy would put data (``if_exists='raise'``)."""
+
+
+class NotAFileError(CzarrError, OSError):
+    """A store key leads to something that is not a regular file (a FIFO, a socket, a
+    device); it is refused without being read, so a read never waits on it."""

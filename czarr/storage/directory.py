@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from czarr._core.fileio import read_files
-from czarr.errors import BadKeyError
+from czarr.errors import BadKeyError, NotAFileError
 from czarr.storage.base import (
     Store,
     _check_rename,
@@ -32,7 +32,8 @@ from czarr.storage.base import (
 
 __all__ = ["DirectoryStore"]
 
-_READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+# O_NONBLOCK: opening a FIFO where a chunk should be must not wait for a writer
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
 _WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
 _MAX_IO = 1 << 30  # bytes per os.read/os.write call; some platforms cap single calls
 
@@ -81,17 +82,36 @@ def _read_fd(fd: int, size: int) -> bytes:
     return b"".join(parts)
 
 
-def _read_file(path: str) -> bytes | None:
-    """The contents of the regular file at ``path``; None when there is none."""
+def _open_file(path: str, key: str) -> tuple[int, int] | None:
+    """``(fd, size)`` of the regular file at ``path``; None when there is no file there
+    (missing, a folder); NotAFileError naming ``key`` for a FIFO, socket or device."""
     try:
         fd = os.open(path, _READ_FLAGS)
     except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
         return None
     try:
         st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            return None
-        return _read_fd(fd, st.st_size)
+    except BaseException:
+        os.close(fd)
+        raise
+    if stat.S_ISREG(st.st_mode):
+        return fd, st.st_size
+    os.close(fd)
+    if stat.S_ISDIR(st.st_mode):
+        return None
+    raise NotAFileError(
+        f"{key!r} is not a regular file ({path!r} is a FIFO, socket or device); "
+        "a store value must be a file")
+
+
+def _read_file(path: str, key: str) -> bytes | None:
+    """The contents of the regular file at ``path``; None when there is none."""
+    opened = _open_file(path, key)
+    if opened is None:
+        return None
+    fd, size = opened
+    try:
+        return _read_fd(fd, size)
     finally:
         os.close(fd)
 
@@ -188,7 +208,7 @@ class DirectoryStore(Store):
     # -- the mapping ------------------------------------------------------------------
 
     def __getitem__(self, key: str) -> bytes:
-        data = _read_file(self._file_path(key))
+        data = _read_file(self._file_path(key), key)
         if data is None:
             raise KeyError(key)
         return data
@@ -287,7 +307,7 @@ class DirectoryStore(Store):
         # one compiled batch: open/stat and read every file with the GIL released
         keys = list(keys)
         file_path = self._file_path
-        datas = read_files([file_path(key) for key in keys])
+        datas = read_files([file_path(key) for key in keys], keys)
         return {key: data for key, data in zip(keys, datas) if data is not None}
 
     def setitems(self, mapping: Mapping[str, Any]) -> None:
@@ -311,16 +331,12 @@ class DirectoryStore(Store):
             self._prune(folder)
 
     def get_partial(self, key: str, start: int = 0, length: int | None = None) -> bytes:
-        path = self._file_path(key)
+        opened = _open_file(self._file_path(key), key)
+        if opened is None:
+            raise KeyError(key)
+        fd, size = opened
         try:
-            fd = os.open(path, _READ_FLAGS)
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-            raise KeyError(key) from None
-        try:
-            st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode):
-                raise KeyError(key)
-            offset, count = _slice_range(st.st_size, start, length)
+            offset, count = _slice_range(size, start, length)
             if offset:
                 os.lseek(fd, offset, os.SEEK_SET)
             return _read_fd(fd, count)

@@ -294,3 +294,37 @@ def test_zarr_reads_keys_written_one_by_one_and_as_arrays(tmp_path):
     store["0"] = memoryview(np.arange(5, 10, dtype="<i8"))
     assert np.array_equal(zarr.open_array(str(tmp_path / "dst"), mode="r")[:],
                           np.arange(5, 10))
+
+
+def test_fifo_where_a_chunk_should_be_raises_naming_the_key(tmp_path):
+    """Every read path refuses a FIFO without opening it for a blocking read (run in a
+    child process, so a regression is a timeout rather than a hung suite)."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(f"""
+        import os
+        import czarr
+        from czarr.errors import NotAFileError
+        root = {str(tmp_path / "a.zarr")!r}
+        a = czarr.open(root, mode="w", shape=(4, 4), chunks=(2, 2), dtype="i4")
+        a[...] = 1
+        os.remove(os.path.join(root, "1.1"))
+        os.mkfifo(os.path.join(root, "1.1"))
+        store = czarr.DirectoryStore(root)
+        calls = [lambda: store["1.1"], lambda: store.get_partial("1.1", 0, 2),
+                 lambda: store.getitems(["0.0", "1.1"]), lambda: a[...],
+                 lambda: a.__setitem__((3, 3), 5)]
+        for call in calls:
+            try:
+                call()
+            except NotAFileError as e:
+                assert "'1.1' is not a regular file" in str(e), e
+                print("refused")
+        print(a[0:2, 0:2].sum(), "1.1" in store)
+        """)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["refused"] * 5 + ["4", "False"]
