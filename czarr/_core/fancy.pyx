@@ -38,7 +38,7 @@ from czarr._core.copy cimport (
     fill_indexed,
     fill_strided,
 )
-from czarr._core.indexing cimport dim_progression, split_progression
+from czarr._core.indexing cimport check_grid, dim_progression, split_progression
 
 cnp.import_array()
 
@@ -49,7 +49,8 @@ cdef enum:
 
 
 cdef inline int64_t _ceildiv(int64_t a, int64_t b) noexcept nogil:
-    return (a + b - 1) // b
+    # a >= 0, b > 0; never forms a + b - 1, which overflows for a near 2**63
+    return a // b + (1 if a % b else 0)
 
 
 # ------------------------------------------------------------------- shared chunk grid
@@ -69,13 +70,10 @@ cdef class _FancyProjection:
 
     cdef int _init_grid(self, tuple shape, tuple chunks) except -1:
         cdef int d, nd = len(shape)
-        if nd > CZARR_MAX_NDIM:
-            raise ValueError(f"at most {CZARR_MAX_NDIM} dimensions are supported, got {nd}")
-        if len(chunks) != nd:
-            raise ValueError(f"shape {shape} and chunks {chunks} differ in length")
+        # every product formed below (grid counts, flat chunk indices, chunk offsets)
+        # then fits in an int64
+        check_grid(shape, chunks, 1)
         for d in range(nd):
-            if shape[d] < 0 or chunks[d] <= 0:
-                raise ValueError(f"invalid shape {shape} or chunks {chunks}")
             self._shape[d] = shape[d]
             self._chunks[d] = chunks[d]
         self.ndim = nd

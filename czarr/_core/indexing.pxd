@@ -8,3 +8,6 @@ cdef tuple dim_progression(object sel, int64_t n, int axis)
 # output index, for the progression first + j*step (j < count) over chunks of length c
 cdef object split_progression(int64_t first, int64_t step, int64_t count, int64_t out0,
                               int64_t out_dir, int64_t n, int64_t c)
+
+# ValueError unless every product the kernels form for this grid fits in an int64
+cdef int check_grid(tuple shape, tuple chunks, Py_ssize_t itemsize) except -1

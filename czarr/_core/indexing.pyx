@@ -40,8 +40,57 @@ cnp.import_array()
 
 
 cdef inline int64_t _ceildiv(int64_t a, int64_t b) noexcept nogil:
-    # a >= 0, b > 0 (cdivision: C division truncates, so no -(-a // b) trick)
-    return (a + b - 1) // b
+    # a >= 0, b > 0; never forms a + b - 1, which overflows for a near 2**63
+    return a // b + (1 if a % b else 0)
+
+
+INT64_MAX = 2 ** 63 - 1
+
+
+cdef int check_grid(tuple shape, tuple chunks, Py_ssize_t itemsize) except -1:
+    """The one limit on array geometry: every product the kernels form must fit in an
+    int64. That is, per dimension the extent rounded up to whole chunks (the padding of
+    the last chunk included), the number of chunks in the grid (flat chunk indices),
+    and the bytes of one chunk (item offsets inside it). Checked in Python integers,
+    once per projection and whenever metadata is made or read, so the nogil loops
+    never need to check for overflow. Raises ValueError naming the shape."""
+    cdef Py_ssize_t d, nd = len(shape)
+    if nd > CZARR_MAX_NDIM:
+        raise ValueError(f"shape {shape} has {nd} dimensions; at most {CZARR_MAX_NDIM} "
+                         "are supported")
+    if len(chunks) != nd:
+        raise ValueError(f"shape {shape} and chunks {chunks} differ in length")
+    grid = 1
+    chunk_bytes = max(itemsize, 1)
+    for d in range(nd):
+        n = shape[d]
+        c = chunks[d]
+        if n < 0 or c <= 0:
+            raise ValueError(f"invalid shape {shape} or chunks {chunks}")
+        cdata = -(-n // c)
+        if cdata * c > INT64_MAX:
+            raise ValueError(
+                f"shape {shape} with chunks {chunks} is too large: dimension {d} spans "
+                f"{cdata * c} elements in whole chunks, more than 2**63 - 1")
+        grid *= cdata
+        chunk_bytes *= c
+    if grid > INT64_MAX:
+        raise ValueError(
+            f"shape {shape} with chunks {chunks} is too large: its grid holds {grid} "
+            "chunks, more than 2**63 - 1 (use larger chunks)")
+    if chunk_bytes > INT64_MAX:
+        raise ValueError(
+            f"shape {shape} with chunks {chunks} is too large: a chunk of {itemsize}-byte "
+            f"items would hold {chunk_bytes} bytes, more than 2**63 - 1")
+    return 0
+
+
+def check_array_grid(shape, chunks, Py_ssize_t itemsize=1) -> None:
+    """Raise ``ValueError`` (naming the shape) unless an array of this ``shape``,
+    ``chunks`` and item size is within the limits of the chunk kernels: every product
+    they form (extents in whole chunks, number of chunks, bytes per chunk) fits in an
+    int64, and there are at most ``CZARR_MAX_NDIM`` dimensions."""
+    check_grid(tuple(shape), tuple(chunks), itemsize)
 
 
 cdef tuple dim_progression(object sel, int64_t n, int axis):
@@ -66,6 +115,7 @@ cdef tuple dim_progression(object sel, int64_t n, int axis):
 cdef object split_progression(int64_t first, int64_t step, int64_t count, int64_t out0,
                               int64_t out_dir, int64_t n, int64_t c):
     """Cut the progression at chunk boundaries: integer maths, one pass per chunk."""
+    # the caller checked the grid (check_grid), so (ci + 1) * c fits in an int64
     cdef Py_ssize_t cap = min(count, _ceildiv(n, c)) if count else 0
     cdef Py_ssize_t k = 0
     cdef int64_t j = 0, ci, jhi
@@ -81,8 +131,9 @@ cdef object split_progression(int64_t first, int64_t step, int64_t count, int64_
             a[3, k] = out0 + j * out_dir
             k += 1
             j = jhi
-    if j < count:
-        raise AssertionError("projection overflow")  # unreachable: cap bounds the chunks
+    if j < count:  # unreachable while the grid is checked: cap bounds the chunks
+        raise ValueError(f"selection of {count} elements from {first} step {step} "
+                         f"does not fit a dimension of {n} in chunks of {c}")
     return arr[:, :k] if k else arr[:, :1]
 
 
@@ -121,8 +172,7 @@ cdef class BasicProjection:
         cdef int64_t n, c, first, step, count, out0, total = 1
         cdef Py_ssize_t k
         cdef int64_t[::1] a_c, a_s, a_n, a_o
-        if nd > CZARR_MAX_NDIM:
-            raise ValueError(f"at most {CZARR_MAX_NDIM} dimensions are supported, got {nd}")
+        check_grid(shape, chunks, 1)
         if len(selection) != nd or len(chunks) != nd:
             raise ValueError(
                 f"selection {selection!r}, shape {shape} and chunks {chunks} differ in length")
@@ -135,8 +185,6 @@ cdef class BasicProjection:
         for d in range(nd):
             n = shape[d]
             c = chunks[d]
-            if n < 0 or c <= 0:
-                raise ValueError(f"invalid shape {shape} or chunks {chunks}")
             self._shape[d] = n
             self._chunks[d] = c
             first, step, count, out0, self._out_dir[d], keeps = dim_progression(

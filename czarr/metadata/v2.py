@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from czarr._core.indexing import check_array_grid
 from czarr.errors import MetadataError
 from czarr.metadata.normalize import (
     _is_int,
@@ -490,6 +491,11 @@ class ArrayMetadata:
                 f"is a subarray dtype {dtype}; fold its shape into the array's shape",
             )
         set_(self, "dtype", dtype)
+        try:
+            # the one limit on geometry (shared with the kernels): products fit in int64
+            check_array_grid(shape, chunks, dtype.itemsize)
+        except ValueError as e:
+            raise _fail(where, "shape", f"is beyond czarr's limits: {e}") from None
         if self.compressor is not None:
             set_(self, "compressor", _codec_config(self.compressor, where, "compressor"))
         if self.filters is not None:

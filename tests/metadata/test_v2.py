@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 
 import numpy as np
 import pytest
@@ -240,6 +241,13 @@ def test_array_metadata_round_trip_structured():
 def test_array_metadata_round_trip_property(shape, data, dtype):
     chunks = [data.draw(st.integers(1, 10**9)) for _ in shape]
     dtype = np.dtype(dtype)
+    # czarr's geometry limit (tests/test_limits.py): beyond it, a clear refusal
+    grid = [-(-s // c) for s, c in zip(shape, chunks)]
+    if (math.prod(grid) > 2**63 - 1 or math.prod(chunks) * dtype.itemsize > 2**63 - 1
+            or any(g * c > 2**63 - 1 for g, c in zip(grid, chunks))):
+        with pytest.raises(MetadataError, match="beyond czarr's limits"):
+            ArrayMetadata(shape=shape, chunks=chunks, dtype=dtype)
+        return
     if dtype.kind == "f":
         fill = data.draw(st.none() | st.floats(width=8 * dtype.itemsize))
     elif dtype.kind in "iu":
