@@ -141,9 +141,14 @@ cdef object _pack(Py_ssize_t n, const char** data, Py_ssize_t* sizes):
 
 
 cdef object _encode(cnp.ndarray values, int kind):
-    """kind 0: str items as UTF-8; 1: bytes items; 2: contiguous buffers (ndarrays)."""
-    cdef PyObject** slots = _object_slots(values, "variable-length encoding")
-    cdef Py_ssize_t i, n = values.shape[0]
+    """kind 0: str items as UTF-8; 1: bytes items; 2: contiguous buffers (ndarrays).
+
+    The items are first taken into a list that holds a reference to each: the test for
+    a missing item (``item == 0``) runs user code, which may replace items of
+    ``values``, and the data pointers taken below must outlive that."""
+    _object_slots(values, "variable-length encoding")
+    cdef list items = list(values)
+    cdef Py_ssize_t i, n = len(items)
     cdef const char** data = <const char**>malloc(max(n, 1) * sizeof(char*))
     cdef Py_ssize_t* sizes = <Py_ssize_t*>malloc(max(n, 1) * sizeof(Py_ssize_t))
     cdef Py_buffer* views = NULL
@@ -157,7 +162,7 @@ cdef object _encode(cnp.ndarray values, int kind):
             if views == NULL:
                 raise MemoryError()
         for i in range(n):
-            item = <object>slots[i]
+            item = items[i]
             if kind == 0:
                 if PyUnicode_Check(item):
                     try:

@@ -362,3 +362,52 @@ def test_pickle_round_trip_nested_arrays(allow_pickle):
     np.testing.assert_array_equal(decoded[0], np.arange(3))
     assert decoded[1].tolist() == ["a", None]
     assert pickle.loads(Pickle().encode(x))[2] == "s"
+
+
+_UAF_SCRIPT = """
+import gc
+import numpy as np
+from czarr.codecs import {codec}
+
+class Replacer:
+    # equal to 0 (so packed as a missing item), and on the way it drops the array's
+    # reference to an earlier item whose data the encoder may already point at
+    def __init__(self, arr):
+        self.arr = arr
+    def __eq__(self, other):
+        self.arr[0] = {other}
+        gc.collect()
+        return True
+
+arr = np.empty(3, dtype=object)
+first = {first}
+arr[0] = first
+del first
+arr[1] = Replacer(arr)
+arr[2] = {last}
+codec = {codec}()
+enc = codec.encode(arr)
+filler = [{other} * 3 for _ in range(200)]  # would take over freed memory
+out = codec.decode(enc)
+assert out.tolist() == [{expected}, {empty}, {last}], out.tolist()[:1]
+print("ok")
+"""
+
+
+@pytest.mark.parametrize("codec,first,other,last,empty", [
+    ("VLenUTF8", "'é' * (1 << 20) + 'x'", "'y' * (1 << 20)", "'z'", "''"),
+    ("VLenBytes", "b'\\x01' * (1 << 20) + b'x'", "b'y' * (1 << 20)", "b'z'", "b''"),
+])
+def test_encode_survives_user_code_dropping_earlier_items(codec, first, other, last, empty):
+    """Was a use-after-free: the encoder kept borrowed pointers to the items, then ran
+    ``item == 0`` on later ones, whose ``__eq__`` could free an earlier item. The items
+    are held for the whole encode, so the array as it was at the start is packed."""
+    import subprocess
+    import sys
+
+    script = _UAF_SCRIPT.format(codec=codec, first=first, other=other, last=last,
+                                empty=empty, expected=first)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", (proc.returncode,
+                                                                  proc.stderr[-2000:])
