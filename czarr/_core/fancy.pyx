@@ -53,6 +53,13 @@ cdef inline int64_t _ceildiv(int64_t a, int64_t b) noexcept nogil:
     return a // b + (1 if a % b else 0)
 
 
+cdef inline int _refuse_objects(cnp.ndarray arr) except -1:
+    # copying references as raw bytes would skip their reference counts
+    if (<object>arr).dtype.hasobject:
+        raise TypeError("object arrays are copied and filled with NumPy, not byte kernels")
+    return 0
+
+
 # ------------------------------------------------------------------- shared chunk grid
 
 cdef class _FancyProjection:
@@ -109,6 +116,8 @@ cdef class _FancyProjection:
         if chunk.itemsize != out.itemsize:
             raise ValueError(
                 f"item sizes differ: chunk {chunk.itemsize}, {what} {out.itemsize}")
+        _refuse_objects(chunk)
+        _refuse_objects(out)
         return 0
 
     def chunk_coords(self, Py_ssize_t i) -> tuple:
@@ -496,6 +505,7 @@ cdef class OrthogonalProjection(_FancyProjection):
             raise ValueError(f"output has shape {(<object>out).shape}, expected {self.out_shape}")
         if value.shape[0] != itemsize:
             raise ValueError(f"fill value has {value.shape[0]} bytes, item size {itemsize}")
+        _refuse_objects(out)
         if not cnp.PyArray_ISWRITEABLE(out):
             raise ValueError("output array is read-only")
         if itemsize == 0:
@@ -822,6 +832,7 @@ cdef class CoordinateProjection(_FancyProjection):
             raise ValueError(f"output has shape {(<object>out).shape}, expected {self.out_shape}")
         if value.shape[0] != itemsize:
             raise ValueError(f"fill value has {value.shape[0]} bytes, item size {itemsize}")
+        _refuse_objects(out)
         if not cnp.PyArray_ISWRITEABLE(out):
             raise ValueError("output array is read-only")
         if itemsize == 0:

@@ -178,3 +178,34 @@ def test_normalize_errors():
     with pytest.raises(TypeError, match="unsupported selection"):
         normalize_basic_selection("a", (2,))
     assert normalize_basic_selection((..., -1), (3, 4)) == (slice(None), 3)
+
+
+@pytest.mark.parametrize("kind", ["basic", "orthogonal", "coordinate"])
+def test_every_exported_projection_refuses_object_arrays(kind):
+    """Object arrays hold references: copying them as raw bytes skips the reference
+    counts (a segfault once the copies are freed). Every projection refuses them in
+    copy_from_chunk, copy_to_chunk and fill_out; the engine uses NumPy for them."""
+    from czarr._core.fancy import CoordinateProjection, OrthogonalProjection
+
+    shape, chunks = (4, 4), (2, 2)
+    if kind == "basic":
+        proj = BasicProjection((slice(None), slice(None)), shape, chunks)
+        out = np.empty((4, 4), dtype=object)
+    elif kind == "orthogonal":
+        proj = OrthogonalProjection((np.array([0, 1], dtype=np.int64), slice(None)),
+                                    shape, chunks)
+        out = np.empty((2, 4), dtype=object)
+    else:
+        proj = CoordinateProjection((np.array([0, 1], dtype=np.int64),
+                                     np.array([0, 1], dtype=np.int64)), shape, chunks, (2,))
+        out = np.empty(2, dtype=object)
+    chunk = np.empty(chunks, dtype=object)
+    chunk[...] = "x" * 100
+    out[...] = None
+    with pytest.raises(TypeError, match="object arrays"):
+        proj.copy_from_chunk(0, chunk, out)
+    with pytest.raises(TypeError, match="object arrays"):
+        proj.copy_to_chunk(0, out, chunk)
+    with pytest.raises(TypeError, match="object arrays"):
+        proj.fill_out(0, out, bytes(out.itemsize))
+    assert all(v is None for v in out.ravel()) and all(v == "x" * 100 for v in chunk.ravel())
