@@ -3,12 +3,15 @@ whole stack, and interop with zarr-python 3."""
 
 from __future__ import annotations
 
+import json
+
 import numcodecs
 import numpy as np
 import pytest
 
 import czarr
 from czarr import config
+from czarr.errors import MetadataError
 
 
 @pytest.mark.parametrize("threads", [1, 3])
@@ -118,3 +121,26 @@ def test_object_codecs_interop_both_ways(tmp_path, name, theirs, mine, zdtype, d
     assert got.filters[0].codec_id == name
     _same(got[...], data)
     _same(zarr.open_array(path, mode="r", zarr_format=2)[...], data)
+
+
+@pytest.mark.parametrize("filters,compressor", [
+    (None, None), (None, {"id": "blosc", "cname": "lz4", "clevel": 5, "shuffle": 1,
+                          "blocksize": 0}),
+    ([{"id": "zstd", "level": 1}], None), ([], None)])
+def test_object_dtype_without_object_codec_is_refused_at_open(filters, compressor):
+    """A crafted or foreign .zarray with dtype |O and no object codec used to open: then
+    writes stored each object's address (id(obj)) and reads returned those 8 bytes."""
+    store = {}
+    czarr.zeros(4, chunks=2, dtype=str, store=store, path="s")
+    doc = json.loads(store["s/.zarray"])
+    doc["filters"], doc["compressor"] = filters, compressor
+    store["s/.zarray"] = json.dumps(doc).encode()
+    for open_ in (lambda: czarr.open_array(store, path="s", mode="r"),
+                  lambda: czarr.open(store, mode="r")["s"],
+                  lambda: czarr.open_array(store, path="s", mode="r+")):
+        with pytest.raises(MetadataError, match=r"\.zarray at 's': field 'filters' must "
+                           "start with an object codec"):
+            open_()
+    assert sorted(k for k in store if k.startswith("s/")) == ["s/.zarray"]  # no chunk
+    with pytest.raises(ValueError, match="object codec"):
+        czarr.zeros(4, chunks=2, dtype=object, store={}, filters=[czarr.Zstd()])

@@ -431,6 +431,29 @@ def _codec_config(codec: Any, where: str, field: str) -> dict[str, Any]:
     return copy.deepcopy(dict(codec))
 
 
+# Codecs that work on numbers or raw bytes: an object array's first filter (the one that
+# turns its objects into bytes) cannot be one of these. Other ids (vlen-*, json2, pickle,
+# msgpack2, categorize, and codecs czarr does not know) are taken as object codecs.
+_BYTE_CODEC_IDS = frozenset({
+    "adler32", "astype", "bitround", "blosc", "bz2", "crc32", "delta", "fixedscaleoffset",
+    "fletcher32", "gzip", "lz4", "lzma", "packbits", "quantize", "shuffle", "zlib", "zstd",
+})
+
+
+def _check_object_codec(filters: Any, where: str) -> None:
+    """An object dtype needs an object codec as its first filter; without one, the
+    chunks would hold the objects' memory addresses. zarr-python 2 refuses to create
+    such an array; czarr refuses to create or open one."""
+    first = filters[0].get("id") if filters else None
+    if first is None or first in _BYTE_CODEC_IDS:
+        found = f"its first filter is {first!r}" if first else "it has no filters"
+        raise _fail(
+            where, "filters",
+            f"must start with an object codec (vlen-utf8, vlen-bytes, vlen-array, json2, "
+            f"pickle...) for dtype |O, but {found}: without one the chunks would hold "
+            "memory addresses, not the objects")
+
+
 def _check_extents(value: Any, where: str, field: str, minimum: int) -> tuple[int, ...]:
     if not isinstance(value, list | tuple):
         raise _fail(where, field, f"must be a list of integers, got {value!r}")
@@ -505,6 +528,8 @@ class ArrayMetadata:
                 raise _fail(where, "filters", f"must be a list or null, got {self.filters!r}")
             filters = tuple(_codec_config(f, where, "filters") for f in self.filters)
             set_(self, "filters", filters or None)
+        if dtype.hasobject:
+            _check_object_codec(self.filters, where)
         if self.order not in ("C", "F"):
             raise _fail(where, "order", f"must be 'C' or 'F', got {self.order!r}")
         if self.dimension_separator not in (".", "/"):
