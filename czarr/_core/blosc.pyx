@@ -71,6 +71,10 @@ _MESSAGES = {
     CZARR_BLOSC_EPARAM: "invalid Blosc compression parameter",
 }
 
+cdef enum:
+    _MAX_RATIO = 32768    # the most any of Blosc's inner codecs expands its input
+
+
 cdef struct Header:
     int flags
     Py_ssize_t typesize
@@ -116,6 +120,10 @@ cdef int _read_header(const char* src, size_t srcsize, Header* h) noexcept nogil
     compformat = h.flags >> 5
     if compformat > 4 or p[1] != 1:   # blosclz, lz4, snappy, zlib, zstd; all version 1
         return CZARR_BLOSC_EVERSION
+    # nbytes is only a claim: no inner codec expands more than zstd (a 4-byte RLE block
+    # gives 128 KiB), so a larger claim is refused before anything is allocated for it
+    if h.nbytes > (h.cbytes - BLOSC_MIN_HEADER_LENGTH) * _MAX_RATIO:
+        return CZARR_BLOSC_EHEADER
     nblocks = h.nbytes // h.blocksize + (1 if h.nbytes % h.blocksize else 0)
     # every block needs a 4-byte start offset and at least one 4-byte split header
     if nblocks >= (h.cbytes - BLOSC_MIN_HEADER_LENGTH) // 4:

@@ -32,6 +32,9 @@ cdef extern from "Python.h":
 VERSION_STRING: str = LZ4_versionString().decode("ascii")
 MAX_INPUT_SIZE: int = LZ4_MAX_INPUT_SIZE
 
+cdef enum:
+    _LZ4_MAX_RATIO = 255
+
 _MESSAGES = {
     CZARR_LZ4_ECORRUPT: "invalid or truncated LZ4 data",
     CZARR_LZ4_EDEST: "decompressed size differs from the destination size",
@@ -47,6 +50,11 @@ cdef Py_ssize_t lz4_decoded_size(const char* src, size_t srcsize) noexcept nogil
     n = <uint32_t>p[0] | (<uint32_t>p[1] << 8) | (<uint32_t>p[2] << 16) | (
         <uint32_t>p[3] << 24)
     if n > <uint32_t>LZ4_MAX_INPUT_SIZE:
+        return CZARR_LZ4_ECORRUPT
+    # the header is only a claim: an LZ4 block expands at most about 255-fold (one
+    # byte of match length is worth 255 bytes of output), so a claim beyond that is
+    # corrupt and is refused before anything is allocated for it
+    if n > <size_t>_LZ4_MAX_RATIO * (srcsize - 4) + 64:
         return CZARR_LZ4_ECORRUPT
     return n
 

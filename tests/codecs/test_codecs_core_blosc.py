@@ -159,3 +159,25 @@ def test_empty_frame():
     assert blosc.decompress(enc) == b""
     assert blosc.decompress(numcodecs.Blosc().encode(b""), bytearray()) == bytearray()
     assert blosc.getitem(enc, 0, 0) == b""
+
+
+def test_hostile_nbytes_is_refused_without_allocating():
+    """A Blosc header's nbytes is a claim too: no inner codec expands more than zstd's
+    32768-fold, so a 64-byte frame cannot ask for 2 GiB (it used to be allocated)."""
+    import tracemalloc
+
+    frame = bytearray(blosc.compress(bytes(10**6), "lz4", 5, 0, 1, 0)[:64])
+    frame[4:8] = struct.pack("<i", 2**31 - 100)     # nbytes
+    frame[8:12] = struct.pack("<i", 2**28)          # blocksize: 8 blocks
+    frame[12:16] = struct.pack("<i", 64)            # cbytes
+    tracemalloc.start()
+    try:
+        with pytest.raises(CodecError, match="inconsistent Blosc header"):
+            blosc.decompress(bytes(frame))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 64 * 1024
+    for cname in ("zstd", "zlib", "lz4", "blosclz"):  # the largest real ratios decode
+        data = bytes(3 * 10**7)
+        assert blosc.decompress(blosc.compress(data, cname, 9, 0, 1, 0)) == data

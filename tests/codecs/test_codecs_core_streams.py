@@ -80,6 +80,37 @@ def test_zstd_hostile_content_size_is_refused_without_allocating():
         zstd.decompress(hostile)
 
 
+def _peak_traced(call) -> int:
+    """Peak bytes allocated by Python's allocators (PyBytes included) during ``call``."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        call()
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return peak
+
+
+@pytest.mark.parametrize("claim", [0x7E000000, 10**6, 256 * 1 + 64 + 1])
+def test_lz4_hostile_size_header_is_refused_without_allocating(claim):
+    """Was: 5 bytes of input asked for about 2 GiB. An LZ4 block expands at most about
+    255-fold, so a larger claim is refused before allocating anything for it."""
+    hostile = struct.pack("<I", claim) + b"\x00"
+
+    def decode():
+        with pytest.raises(CodecError, match="invalid or truncated LZ4"):
+            lz4.decompress(hostile)
+
+    assert _peak_traced(decode) < 64 * 1024
+
+
+def test_lz4_largest_real_ratios_still_decode():
+    for n in (0, 1, 1000, 10**6, 3 * 10**7):
+        assert lz4.decompress(lz4.compress(bytes(n))) == bytes(n)
+
+
 def test_lz4_header_and_framing():
     data = b"abc" * 1000
     enc = lz4.compress(data)
