@@ -32,4 +32,6 @@ class BasicProjection:
 
 INT64_MAX: int
 
-def check_array_grid(shape: tuple[int, ...], chunks: tuple[int, ...], itemsize: int = 1) -> None: ...
+def check_array_grid(
+    shape: tuple[int, ...], chunks: tuple[int, ...], itemsize: int = 1
+) -> None: ...
