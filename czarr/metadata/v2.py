@@ -258,9 +258,20 @@ def decode_dtype(obj: Any) -> np.dtype:
     """
     try:
         descr = _descr_from_json(obj)
-        return np.dtype(descr)
+        return _sized_dtype(np.dtype(descr))
     except (TypeError, ValueError) as e:
         raise MetadataError(f"unknown or malformed dtype {obj!r} ({e})") from None
+
+
+def _sized_dtype(dtype: np.dtype) -> np.dtype:
+    """``|S0`` and ``<U0`` as NumPy (and so zarr-python 2) store them: one character per
+    item (``np.empty(n, 'S0')`` is ``|S1``), so the chunks zarr-python 2 wrote for such
+    arrays read back whole. A zero-size void dtype cannot hold data and is refused."""
+    if dtype.itemsize or dtype.kind not in "SUV" or dtype.fields:
+        return dtype
+    if dtype.kind == "V":
+        raise ValueError(f"dtype {dtype.str} has zero-size items, which NumPy cannot store")
+    return np.dtype(dtype.str[:2] + "1")
 
 
 # ---------------------------------------------------------------------------------------
@@ -362,7 +373,27 @@ def decode_fill_value(value: Any, dtype: np.dtype) -> Any:
     try:
         return _decode_fill_value(value, dtype)
     except (TypeError, ValueError, OverflowError) as e:
+        try:
+            return _decode_legacy_fill_value(value, dtype)
+        except (TypeError, ValueError, OverflowError):
+            pass
         raise MetadataError(f"bad fill value {value!r} for dtype {dtype} ({e})") from None
+
+
+def _decode_legacy_fill_value(value: Any, dtype: np.dtype) -> Any:
+    """Spellings zarr-python 2 wrote over the years and 2.18 still reads, read as it
+    reads them (``np.array(value, dtype)``): an int 0 for a string array (which reads as
+    ``'0'``), numbers as strings (``"1.5"``, ``"nan"``, ``"7"``), a float or bool for an
+    int array (truncated), dates and ``"NaT"`` as strings. Only reading is lenient; what
+    czarr writes is always the canonical form."""
+    kind = dtype.kind
+    if isinstance(value, list | dict) or value is None:
+        raise ValueError("no legacy spelling")
+    if kind in "fiubmM":
+        return np.array(value, dtype=dtype)[()]
+    if kind == "U" and isinstance(value, int | float):
+        return str(np.array(value, dtype=dtype)[()])
+    raise ValueError("no legacy spelling")
 
 
 def _decode_fill_value(value: Any, dtype: np.dtype) -> Any:
@@ -513,6 +544,10 @@ class ArrayMetadata:
                 where, "dtype",
                 f"is a subarray dtype {dtype}; fold its shape into the array's shape",
             )
+        try:
+            dtype = _sized_dtype(dtype)
+        except ValueError as e:
+            raise _fail(where, "dtype", str(e)) from None
         set_(self, "dtype", dtype)
         try:
             # the one limit on geometry (shared with the kernels): products fit in int64
