@@ -138,6 +138,19 @@ class StoreTests:
             store["k"] = np.arange(10)[::2]
         assert "k" not in store
 
+    @pytest.mark.parametrize("size", [0, 1, 65_543, (16 << 20) + 1, 64 << 20],
+                             ids=["0B", "1B", "64KiB", "16MiB+1", "64MiB"])
+    def test_value_sizes(self, store, size):
+        """0 B to 64 MiB (past MongoDB's 16 MiB document limit, Redis' default buffers)."""
+        value = np.random.default_rng(size).integers(0, 256, size, dtype="u1").tobytes()
+        store["v/x"] = value
+        store["v/after"] = b"!"
+        assert bytes(store["v/x"]) == value
+        assert getsize(store, "v/x") == size
+        assert bytes(get_partial(store, "v/x", max(size - 5, 0), 5)) == value[-5:]
+        assert getitems(store, ["v/x", "v/missing"]).keys() == {"v/x"}
+        assert bytes(store["v/after"]) == b"!"
+
     def test_large_value(self, store):
         value = np.random.default_rng(0).integers(0, 256, 3_000_001, dtype="u1")
         store["big"] = value
@@ -347,6 +360,54 @@ class StoreTests:
         assert listdir(store) == ["dst"]
 
     # -- lifetime ---------------------------------------------------------------------
+
+    def reopen(self, store, read_only: bool = False):
+        """A new store object over the same data (after ``store`` is closed), read-only
+        when asked; None when the store cannot do it (memory, or no read-only mode)."""
+        return None
+
+    def test_reopen_after_close(self, store):
+        self.fill(store)
+        big = bytes(range(256)) * 4096
+        store["big/0"] = big
+        close(store)
+        again = self.reopen(store)
+        if again is None:
+            pytest.skip(f"{type(store).__name__} keeps nothing once closed")
+        try:
+            assert sorted(again) == sorted([*NESTED, "big/0"])
+            assert {k: bytes(again[k]) for k in NESTED} == NESTED
+            assert bytes(again["big/0"]) == big
+            again["later"] = b"L"
+        finally:
+            close(again)
+        again = self.reopen(store)
+        try:
+            assert bytes(again["later"]) == b"L"
+        finally:
+            close(again)
+
+    def test_read_only_refuses_writes(self, store):
+        from czarr.errors import ReadOnlyError
+
+        self.fill(store)
+        close(store)
+        ro = self.reopen(store, read_only=True)
+        if ro is None:
+            pytest.skip(f"{type(store).__name__} has no read-only mode")
+        try:
+            writes = [lambda: ro.__setitem__("a", b"x"), lambda: ro.__setitem__("new", b"x"),
+                      lambda: setitems(ro, {"new": b"x"})]
+            if self.can_delete:
+                writes += [lambda: ro.__delitem__("a"), lambda: delitems(ro, ["a"]),
+                           lambda: rmdir(ro, "b"), lambda: rename(ro, "b", "z"),
+                           lambda: ro.clear()]
+            for write in writes:
+                with pytest.raises(ReadOnlyError):
+                    write()
+            assert {k: bytes(ro[k]) for k in ro} == NESTED
+        finally:
+            close(ro)
 
     def test_pickle_round_trip(self, store):
         self.fill(store)

@@ -23,6 +23,9 @@ class TestDirectoryStore(StoreTests):
     def create_store(self, tmp_path):
         return DirectoryStore(tmp_path / "store")
 
+    def reopen(self, store, read_only=False):
+        return None if read_only else DirectoryStore(store.path)
+
 
 def files_under(root):
     """Every file under ``root`` as '/'-joined relative paths."""

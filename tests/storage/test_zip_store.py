@@ -30,6 +30,9 @@ class TestZipStore(StoreTests):
         yield store
         store.close()
 
+    def reopen(self, store, read_only=False):
+        return ZipStore(store.path, mode="r" if read_only else "a")
+
     def test_clear(self, store):
         super().test_clear(store)
         store.close()
