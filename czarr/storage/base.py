@@ -28,6 +28,7 @@ __all__ = [
     "get_partial",
     "getitems",
     "getsize",
+    "import_optional",
     "listdir",
     "normalize_key",
     "normalize_store_arg",
@@ -37,6 +38,43 @@ __all__ = [
 ]
 
 _BAD_SEGMENTS = frozenset(("", ".", ".."))
+
+
+# ---------------------------------------------------------------------------------------
+# optional dependencies
+# ---------------------------------------------------------------------------------------
+
+
+def import_optional(module: str, extra: str, feature: str) -> Any:
+    """Import ``module`` for an optional feature, or explain which extra provides it.
+
+    Parameters
+    ----------
+    module : str
+        The module to import (``'lmdb'``, ``'redis'``, ``'s3fs'``...).
+    extra : str
+        The czarr extra that installs it (``pip install 'czarr[extra]'``).
+    feature : str
+        What needs it, for the message (``'LMDBStore'``).
+
+    Returns
+    -------
+    module
+
+    Raises
+    ------
+    MissingDependencyError
+        An ``ImportError`` naming the package, the feature and the extra.
+    """
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as e:
+        raise MissingDependencyError(
+            f"{feature} needs the {module.split('.')[0]!r} package, which is not installed: "
+            f"pip install 'czarr[{extra}]' ({e})"
+        ) from e
 
 
 # ---------------------------------------------------------------------------------------

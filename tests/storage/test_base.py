@@ -321,3 +321,13 @@ def test_public_names():
         assert getattr(czarr.storage, name) is not None
     assert issubclass(MemoryStore, MutableMapping)
     assert issubclass(DirectoryStore, Store) and issubclass(ZipStore, Store)
+
+
+def test_import_optional_names_the_extra():
+    from czarr.errors import MissingDependencyError
+    from czarr.storage import import_optional
+
+    assert import_optional("json", "none", "JSON") is __import__("json")
+    with pytest.raises(MissingDependencyError, match=r"pip install 'czarr\[lmdb\]'") as info:
+        import_optional("czarr_no_such_module_xyz", "lmdb", "LMDBStore")
+    assert isinstance(info.value, ImportError) and "LMDBStore" in str(info.value)
