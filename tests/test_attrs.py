@@ -7,6 +7,7 @@ from collections.abc import MutableMapping
 
 import numpy as np
 import pytest
+import zarr
 
 from czarr.attrs import Attributes
 from czarr.errors import MetadataError, ReadOnlyError
@@ -189,7 +190,6 @@ def test_bad_document_names_the_key():
 
 
 def test_zarr3_reads_czarr_attributes(tmp_path):
-    zarr = pytest.importorskip("zarr")
     store: dict = {}
     Attributes(store).update(title="czarr", scale=np.float64(2.5), dims=["x", "y"])
     store[".zgroup"] = b'{"zarr_format": 2}'

@@ -8,6 +8,7 @@ import warnings
 import numcodecs
 import numpy as np
 import pytest
+import zarr
 
 from czarr.errors import CodecError, ContainsArrayError, ContainsGroupError
 from czarr.layout import (
@@ -303,7 +304,6 @@ def test_init_group_overwrite():
 
 
 def test_zarr3_opens_the_hierarchy(tmp_path):
-    zarr = pytest.importorskip("zarr")
     store: dict = {}
     init_array(store, shape=(6, 4), chunks=(3, 2), dtype="<i2", fill_value=9, path="g/h/arr",
                compressor=numcodecs.Zlib())

@@ -17,6 +17,10 @@ CODECS = [cc.Blosc(), cc.Blosc("zstd", 3, cc.Blosc.BITSHUFFLE, 1 << 14), cc.Zstd
           cc.Zstd(level=-3, checksum=True), cc.LZ4(), cc.LZ4(9), cc.Zlib(), cc.Zlib(9),
           cc.GZip(), cc.BZ2(), cc.LZMA(), cc.LZMA(format=2, preset=3)]
 IDS = [repr(c) for c in CODECS]
+# for each parameter, two valid values: a variant of a codec takes the one it lacks
+OTHER_VALUES = {"cname": ("zstd", "lz4"), "clevel": (1, 2), "shuffle": (0, 1),
+                "blocksize": (256, 512), "level": (2, 3), "checksum": (True, False),
+                "acceleration": (5, 6), "format": (2, 1), "check": (0, 4), "preset": (4, 5)}
 
 
 @pytest.mark.parametrize("codec", CODECS, ids=IDS)
@@ -31,7 +35,16 @@ def test_config_round_trip(codec):
     theirs = numcodecs.get_codec(config)
     assert theirs.get_config() == config
     assert codec == theirs
-    assert codec != cc.Zlib(level=5) or codec == cc.Zlib(level=5)
+    # changing any one parameter makes an unequal codec (LZMA's filters: test_equality)
+    params = [name for name in config if name not in ("id", "filters")]
+    assert params
+    for name in params:
+        other = next(v for v in OTHER_VALUES[name] if v != config[name])
+        variant = type(codec).from_config({**config, name: other})
+        assert getattr(variant, name) == other
+        assert codec != variant and variant != codec
+        assert variant != theirs and theirs != variant
+        assert variant == numcodecs.get_codec({**config, name: other})
 
 
 def test_config_key_order_matches_numcodecs():
@@ -59,6 +72,12 @@ def test_equality():
     assert cc.Blosc() != cc.Blosc(clevel=4)
     assert cc.Zlib(1) != cc.GZip(1)
     assert cc.Zlib() != "zlib"
+    assert cc.Zlib(5) == cc.Zlib(level=5) and cc.Zlib(5) != cc.Zlib(4)
+    lzma2 = [{"id": numcodecs.lzma._lzma.FILTER_LZMA2, "preset": 1}]
+    assert cc.LZMA(filters=lzma2) == cc.LZMA(filters=[dict(lzma2[0])])
+    assert cc.LZMA(filters=lzma2) != cc.LZMA()
+    assert cc.LZMA(filters=lzma2) != cc.LZMA(
+        filters=[{"id": numcodecs.lzma._lzma.FILTER_LZMA2, "preset": 2}])
     assert cc.Blosc(shuffle=1) == numcodecs.Blosc(shuffle=1)
 
 

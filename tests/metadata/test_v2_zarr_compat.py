@@ -15,11 +15,10 @@ import warnings
 import numcodecs
 import numpy as np
 import pytest
+import zarr
 
 from czarr.layout import build_array_metadata
 from czarr.metadata.v2 import decode_array_metadata, encode_array_metadata
-
-zarr = pytest.importorskip("zarr")
 
 BYTE_ORDERS = ("<", ">")
 NUMERIC = ["i1", "u1", "i2", "u2", "i4", "u4", "i8", "u8", "f2", "f4", "f8", "c8", "c16"]
