@@ -16,15 +16,15 @@ class Zstd(Codec):
     Parameters
     ----------
     level : int
-        Compression level: negative levels are fast modes, 0 is libzstd's default (3),
-        up to 22; levels out of range are clamped by libzstd, as in numcodecs.
+        Compression level (default 0, as numcodecs): negative levels are fast modes, 0 is
+        libzstd's default (3), up to 22; levels out of range are clamped by libzstd, as in numcodecs.
     checksum : bool
         Store a checksum of the content, verified when decoding.
     """
 
     codec_id = "zstd"
 
-    def __init__(self, level: int = 1, checksum: bool = False) -> None:
+    def __init__(self, level: int = 0, checksum: bool = False) -> None:
         if isinstance(level, bool) or not isinstance(level, int):
             raise CodecError(f"Zstd level must be an integer, got {level!r}")
         if not -(2**31) <= level < 2**31:

@@ -58,7 +58,8 @@ def test_repr():
     assert repr(cc.Blosc("zstd", 1, -1, 0)) == (
         "Blosc(cname='zstd', clevel=1, shuffle=AUTOSHUFFLE, blocksize=0)")
     assert repr(cc.Blosc(shuffle=0)) == repr(numcodecs.Blosc(shuffle=0))
-    assert repr(cc.Zstd()) == "Zstd(level=1, checksum=False)"
+    assert repr(cc.Zstd()) == "Zstd(level=0, checksum=False)"
+    assert cc.Zstd().get_config() == numcodecs.Zstd().get_config()
     assert repr(cc.LZ4()) == "LZ4(acceleration=1)"
     assert repr(cc.Zlib(3)) == "Zlib(level=3)"
     assert repr(cc.GZip()) == "GZip(level=1)"

@@ -7,6 +7,8 @@ from __future__ import annotations
 import pickle
 import struct
 
+import numcodecs  # a test dependency: a missing numcodecs fails, never skips
+import numcodecs.pickles
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -15,14 +17,6 @@ from hypothesis import strategies as st
 from czarr.codecs import JSON, Pickle, VLenArray, VLenBytes, VLenUTF8, get_codec
 from czarr.codecs import objects as objects_module
 from czarr.errors import CodecError
-
-try:
-    import numcodecs
-    import numcodecs.pickles
-except ImportError:  # the compatibility tests need it, the others do not
-    numcodecs = None
-
-needs_numcodecs = pytest.mark.skipif(numcodecs is None, reason="numcodecs not installed")
 
 
 def objects(values, shape=None):
@@ -48,7 +42,6 @@ def allow_pickle(monkeypatch):
 # ---------------------------------------------------------------------------------------
 
 
-@needs_numcodecs
 @pytest.mark.parametrize("shape", [(7,), (7, 1), None])
 def test_vlen_utf8_same_bytes_as_numcodecs(shape):
     x = objects(STRINGS, shape)
@@ -59,7 +52,6 @@ def test_vlen_utf8_same_bytes_as_numcodecs(shape):
     assert list(numcodecs.VLenUTF8().decode(ours)) == STRINGS
 
 
-@needs_numcodecs
 def test_vlen_fortran_order_flattening_matches_numcodecs():
     x = np.asfortranarray(objects(["a", "b", "c", "d", "e", "f"], (2, 3)))
     assert VLenUTF8().encode(x) == bytes(numcodecs.VLenUTF8().encode(x))
@@ -68,7 +60,6 @@ def test_vlen_fortran_order_flattening_matches_numcodecs():
     assert VLenUTF8().encode(strided) == bytes(numcodecs.VLenUTF8().encode(strided))
 
 
-@needs_numcodecs
 def test_vlen_missing_values_are_empty_like_numcodecs():
     x = objects(["a", None, 0, False, "b"])
     assert VLenUTF8().encode(x) == bytes(numcodecs.VLenUTF8().encode(x))
@@ -77,7 +68,6 @@ def test_vlen_missing_values_are_empty_like_numcodecs():
     assert VLenBytes().encode(y) == bytes(numcodecs.VLenBytes().encode(y))
 
 
-@needs_numcodecs
 def test_vlen_bytes_same_bytes_as_numcodecs():
     x = objects(BYTES)
     ours = VLenBytes().encode(x)
@@ -86,7 +76,6 @@ def test_vlen_bytes_same_bytes_as_numcodecs():
     assert list(numcodecs.VLenBytes().decode(ours)) == BYTES
 
 
-@needs_numcodecs
 @pytest.mark.parametrize("dtype", ["<i2", ">i4", "<f8", "u1", "<M8[ns]"])
 def test_vlen_array_same_bytes_as_numcodecs(dtype):
     items = [np.arange(5), np.arange(0), np.arange(1), None, np.arange(300)]
@@ -108,7 +97,6 @@ def test_vlen_array_same_bytes_as_numcodecs(dtype):
         np.testing.assert_array_equal(got, want.astype(dtype))
 
 
-@needs_numcodecs
 def test_vlen_array_casts_and_refuses_nd_items():
     codec = VLenArray("<i2")
     x = objects([[1, 2, 3], 7, np.array([1.9, 2.1])])
@@ -120,7 +108,6 @@ def test_vlen_array_casts_and_refuses_nd_items():
             VLenArray(bad)
 
 
-@needs_numcodecs
 @pytest.mark.parametrize("data", [
     objects(["foo", "bär", None, ""]),
     objects(["a", "b", "c", "d", "e", "f"], (2, 3)),
@@ -149,7 +136,6 @@ def test_json_decodes_items_that_are_lists():
     assert decoded.shape == (2,) and decoded[0] == [1, 2] and decoded[1] == [3, 4]
 
 
-@needs_numcodecs
 def test_json_config_matches_numcodecs():
     for kwargs in ({}, {"indent": 2}, {"sort_keys": False, "ensure_ascii": False},
                    {"separators": [", ", ": "], "encoding": "utf-16"}):
@@ -166,7 +152,6 @@ def test_json_config_matches_numcodecs():
     assert JSON.from_config({"id": "json2", "separators": [",", ":"]}) == JSON()
 
 
-@needs_numcodecs
 def test_vlen_configs_and_registry():
     for ours, theirs in [(VLenUTF8(), numcodecs.VLenUTF8()),
                          (VLenBytes(), numcodecs.VLenBytes()),
@@ -183,7 +168,6 @@ def test_vlen_configs_and_registry():
         Pickle(protocol=99)
 
 
-@needs_numcodecs
 def test_pickle_same_bytes_as_numcodecs(allow_pickle):
     x = objects(["a", b"b", 3, None, np.arange(3), {"k": [1]}], (2, 3))
     for protocol in (2, 4, 5):
@@ -195,7 +179,6 @@ def test_pickle_same_bytes_as_numcodecs(allow_pickle):
         np.testing.assert_array_equal(numcodecs.Pickle().decode(ours)[1, 1], np.arange(3))
 
 
-@needs_numcodecs
 def test_pickle_decoding_needs_opt_in(monkeypatch):
     monkeypatch.setattr(objects_module, "ALLOW_UNSAFE_PICKLE_DECODE", False)
     monkeypatch.setattr(numcodecs.pickles, "ALLOW_UNSAFE_PICKLE_DECODE", False)
@@ -335,7 +318,6 @@ def test_mutations_raise_codec_error_only(which, data):
     assert isinstance(decoded, np.ndarray)
 
 
-@needs_numcodecs
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.one_of(st.none(), st.text(max_size=20)), max_size=30))
 def test_vlen_utf8_round_trip_and_numcodecs_agree(values):
@@ -345,7 +327,6 @@ def test_vlen_utf8_round_trip_and_numcodecs_agree(values):
     assert VLenUTF8().decode(ours).tolist() == ["" if v is None else v for v in values]
 
 
-@needs_numcodecs
 @settings(max_examples=50, deadline=None)
 @given(st.lists(st.one_of(st.none(), st.text(max_size=5), st.integers(-10, 10),
                           st.lists(st.integers(), max_size=3)), min_size=1, max_size=10))
