@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from collections.abc import Iterator, MutableMapping
 from typing import Any
 
@@ -36,7 +37,13 @@ from czarr.indexing import (
     select_fields,
     selection_kind,
 )
-from czarr.layout import array_meta_key, attrs_key, chunk_key_prefix, normalize_path
+from czarr.layout import (
+    array_meta_key,
+    attrs_key,
+    check_v2_only,
+    chunk_key_prefix,
+    normalize_path,
+)
 from czarr.metadata.v2 import ArrayMetadata, decode_array_metadata
 from czarr.node import Node
 from czarr.pipeline import ChunkPipeline
@@ -66,9 +73,16 @@ class Array(Node):
         Read ``.zarray`` once (``False``: before every read and write).
     cache_attrs : bool
         Cache ``.zattrs`` in memory.
+    partial_decompress : None
+        Accepted for zarr-python 2.18's signature, which deprecates it (a value warns
+        as there); czarr always decodes only the Blosc blocks a small selection needs.
     write_empty_chunks : bool
-        Store chunks that hold only the fill value (default ``False``: such chunks are
-        not stored, and an existing one is deleted).
+        Store chunks that hold only the fill value (default ``True``, as zarr-python
+        2.18; ``False``: such chunks are not stored, and an existing one is deleted).
+    zarr_version : {None, 2}
+        zarr-python 2.18's experimental v3 switch; only version 2 here.
+    meta_array : numpy.ndarray, optional
+        zarr-python 2.18's choice of array type; czarr returns NumPy arrays.
     """
 
     def __init__(
@@ -80,8 +94,17 @@ class Array(Node):
         synchronizer: Any = None,
         cache_metadata: bool = True,
         cache_attrs: bool = True,
-        write_empty_chunks: bool = False,
+        partial_decompress: Any = None,
+        write_empty_chunks: bool = True,
+        zarr_version: Any = None,
+        meta_array: Any = None,
     ) -> None:
+        check_v2_only(zarr_version=zarr_version, meta_array=meta_array)
+        if partial_decompress is not None:
+            warnings.warn(
+                "partial_decompress is deprecated in zarr-python 2.18 and ignored by czarr, "
+                "which always decodes only the Blosc blocks a small selection needs",
+                DeprecationWarning, stacklevel=2)
         self._store = store
         self._chunk_store = chunk_store
         self._path = normalize_path(path)
@@ -103,7 +126,9 @@ class Array(Node):
             data = self._store[key]
         except KeyError:
             raise ArrayNotFoundError(f"no array at path {self._path!r}") from None
-        self._set_metadata(decode_array_metadata(data, key=key))
+        default_separator = getattr(self._store, "_dimension_separator", None) or "."
+        self._set_metadata(decode_array_metadata(data, key=key,
+                                                 default_separator=default_separator))
 
     def _set_metadata(self, meta: ArrayMetadata) -> None:
         self._meta = meta

@@ -8,6 +8,7 @@ Everything here writes metadata through ``czarr.layout.init_array`` and returns 
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import MutableMapping
 from typing import Any
 
@@ -20,7 +21,13 @@ from czarr.errors import (
     ContainsGroupError,
     PathNotFoundError,
 )
-from czarr.layout import contains_array, contains_group, init_array, normalize_path
+from czarr.layout import (
+    check_v2_only,
+    contains_array,
+    contains_group,
+    init_array,
+    normalize_path,
+)
 from czarr.storage import normalize_store_arg
 
 __all__ = [
@@ -47,9 +54,14 @@ def create(
     read_only: bool = False,
     object_codec: Any = None,
     dimension_separator: str | None = None,
-    write_empty_chunks: bool = False,
+    write_empty_chunks: bool = True,
+    *,
+    zarr_version: Any = None,
+    meta_array: Any = None,
+    storage_transformers: Any = (),
+    **kwargs: Any,
 ) -> Array:
-    """Create an array.
+    """Create an array (zarr-python 2.18's ``create``, argument for argument).
 
     Parameters
     ----------
@@ -74,15 +86,29 @@ def create(
         Path inside the store.
     filters : list of codecs, optional
     dimension_separator : {'.', '/'}, optional
-        Separator in chunk keys (default ``'.'``).
+        Separator in chunk keys (default: the store's, else ``'.'``).
     write_empty_chunks : bool
-        Store chunks that hold only the fill value.
+        Store chunks that hold only the fill value (default True, as zarr-python 2.18).
+    zarr_version, meta_array, storage_transformers
+        zarr-python 2.18's experimental v3 arguments, accepted with their v2 values
+        (``2``/None, a NumPy array, ``()``).
+    **kwargs
+        h5py's spellings, as zarr-python 2 takes them: ``compression`` and
+        ``compression_opts`` (a codec id and its arguments), ``fillvalue``; any other
+        keyword is ignored with a ``UserWarning``.
 
     Returns
     -------
     czarr.Array
     """
+    check_v2_only(zarr_version=zarr_version, storage_transformers=storage_transformers,
+                  meta_array=meta_array)
     store = normalize_store_arg(store, mode="a")
+    compressor, fill_value = _kwargs_compat(compressor, fill_value, kwargs)
+    store_separator = getattr(store, "_dimension_separator", None)
+    if dimension_separator is not None and store_separator not in (None, dimension_separator):
+        raise ValueError(f"dimension_separator {dimension_separator!r} conflicts with the "
+                         f"store's separator {store_separator!r}")
     init_array(
         store, shape=shape, chunks=chunks, dtype=dtype, compressor=compressor,
         fill_value=fill_value, order=order, overwrite=overwrite, path=path,
@@ -94,6 +120,51 @@ def create(
         synchronizer=synchronizer, cache_metadata=cache_metadata, cache_attrs=cache_attrs,
         write_empty_chunks=write_empty_chunks,
     )
+
+
+def _kwargs_compat(compressor: Any, fill_value: Any, kwargs: dict) -> tuple[Any, Any]:
+    """h5py's ``compression``/``compression_opts``/``fillvalue`` as zarr-python 2 reads
+    them (with its warnings); other unknown keywords warn and are ignored."""
+    from czarr.codecs import codec_registry, get_codec
+
+    if compressor != "default":
+        for name in ("compression", "compression_opts"):
+            if name in kwargs:
+                warnings.warn(f"{name!r} keyword argument overridden by 'compressor'",
+                              stacklevel=4)
+                del kwargs[name]
+    elif "compression" in kwargs:
+        compression = kwargs.pop("compression")
+        opts = kwargs.pop("compression_opts", None)
+        if compression is None or compression == "none":
+            compressor = None
+        elif compression == "default":
+            compressor = "default"
+        elif isinstance(compression, str):
+            if compression not in codec_registry:
+                compressor = get_codec({"id": compression, **(opts or {})}) \
+                    if isinstance(opts, dict) or opts is None else None
+                if compressor is None:
+                    raise ValueError(f"bad value for compression_opts: {opts!r}")
+            else:
+                cls = codec_registry[compression]
+                if isinstance(opts, dict):
+                    compressor = cls(**opts)
+                elif isinstance(opts, list | tuple):
+                    compressor = cls(*opts)
+                elif opts is None:
+                    compressor = cls()
+                else:
+                    compressor = cls(opts)
+        elif hasattr(compression, "get_config"):
+            compressor = compression
+        else:
+            raise ValueError(f"bad value for compression: {compression!r}")
+    if "fillvalue" in kwargs:
+        fill_value = kwargs.pop("fillvalue")
+    for k in kwargs:
+        warnings.warn(f"ignoring keyword argument {k!r}", UserWarning, stacklevel=3)
+    return compressor, fill_value
 
 
 def empty(shape: int | tuple[int, ...], **kwargs: Any) -> Array:
@@ -161,14 +232,23 @@ def open_array(
     path: str | None = None,
     object_codec: Any = None,
     chunk_store: MutableMapping | None = None,
-    write_empty_chunks: bool = False,
+    storage_options: dict | None = None,
+    partial_decompress: Any = None,
+    write_empty_chunks: bool = True,
+    *,
+    zarr_version: Any = None,
     dimension_separator: str | None = None,
+    meta_array: Any = None,
+    **kwargs: Any,
 ) -> Array:
     """Open an array with a file-like ``mode``: ``'r'`` read-only, must exist; ``'r+'``
     must exist; ``'a'`` open or create (default); ``'w'`` create, removing what was
     there; ``'w-'``/``'x'`` create, fail if something exists. The creation arguments
-    are used when the array is created."""
-    store = normalize_store_arg(store, mode=mode)
+    are used when the array is created (zarr-python 2.18's ``open_array``, argument for
+    argument; ``storage_options`` go to the store a URL makes)."""
+    check_v2_only(zarr_version=zarr_version, meta_array=meta_array)
+    store = normalize_store_arg(store, storage_options=storage_options, mode=mode)
+    compressor, fill_value = _kwargs_compat(compressor, fill_value, kwargs)
     path = normalize_path(path)
     create_kwargs = dict(
         shape=shape, chunks=chunks, dtype=dtype, compressor=compressor,
@@ -201,7 +281,7 @@ def open_array(
     return Array(
         store, path=path, read_only=(mode == "r"), chunk_store=chunk_store,
         synchronizer=synchronizer, cache_metadata=cache_metadata, cache_attrs=cache_attrs,
-        write_empty_chunks=write_empty_chunks,
+        partial_decompress=partial_decompress, write_empty_chunks=write_empty_chunks,
     )
 
 
@@ -210,7 +290,8 @@ def _need_shape(shape: Any) -> None:
         raise TypeError("creating an array needs shape=")
 
 
-def open(store: Any = None, mode: str = "a", *, path: str | None = None, **kwargs: Any) -> Any:
+def open(store: Any = None, mode: str = "a", *, zarr_version: Any = None,
+         path: str | None = None, **kwargs: Any) -> Any:
     """Open an array or a group, whichever is at ``path`` (a new group in modes ``'a'``,
     ``'w'``, ``'w-'`` unless ``shape=`` asks for an array).
 
@@ -220,7 +301,9 @@ def open(store: Any = None, mode: str = "a", *, path: str | None = None, **kwarg
     """
     from czarr.hierarchy import open_group
 
-    store = normalize_store_arg(store, mode=mode)
+    check_v2_only(zarr_version=zarr_version)
+    store = normalize_store_arg(store, storage_options=kwargs.pop("storage_options", None),
+                                mode=mode)
     path = normalize_path(path)
     if mode in ("w", "w-", "x"):
         if "shape" in kwargs:
@@ -238,7 +321,7 @@ def open(store: Any = None, mode: str = "a", *, path: str | None = None, **kwarg
 
 
 def _group_kwargs(kwargs: dict) -> dict:
-    allowed = {"cache_attrs", "synchronizer", "chunk_store"}
+    allowed = {"cache_attrs", "synchronizer", "chunk_store", "meta_array"}
     bad = set(kwargs) - allowed
     if bad:
         raise TypeError(f"unexpected arguments for a group: {sorted(bad)}")

@@ -23,6 +23,7 @@ from czarr.errors import (
 )
 from czarr.layout import (
     attrs_key,
+    check_v2_only,
     contains_array,
     contains_group,
     group_meta_key,
@@ -57,6 +58,8 @@ class Group(Node, MutableMapping):
         Cache ``.zattrs`` in memory.
     synchronizer : object, optional
         Accepted for zarr-python compatibility.
+    zarr_version, meta_array
+        zarr-python 2.18's experimental v3 arguments, accepted with their v2 values.
     """
 
     def __init__(
@@ -67,7 +70,11 @@ class Group(Node, MutableMapping):
         chunk_store: MutableMapping | None = None,
         cache_attrs: bool = True,
         synchronizer: Any = None,
+        zarr_version: Any = None,
+        *,
+        meta_array: Any = None,
     ) -> None:
+        check_v2_only(zarr_version=zarr_version, meta_array=meta_array)
         self._store = store
         self._chunk_store = chunk_store
         self._path = normalize_path(path)
@@ -426,6 +433,10 @@ def group(
     cache_attrs: bool = True,
     synchronizer: Any = None,
     path: str | None = None,
+    *,
+    zarr_version: Any = None,
+    meta_array: Any = None,
+    storage_options: dict | None = None,
 ) -> Group:
     """Create a group (or open the one there), in a new ``MemoryStore`` when ``store`` is None.
 
@@ -435,8 +446,13 @@ def group(
         A store, or a path (a ``DirectoryStore``; a ``.zip`` path gives a ``ZipStore``).
     overwrite : bool
         Remove everything at the path first.
+    zarr_version, meta_array
+        zarr-python 2.18's experimental v3 arguments, accepted with their v2 values.
+    storage_options : dict, optional
+        Options for the store a URL makes.
     """
-    store = normalize_store_arg(store, mode="a")
+    check_v2_only(zarr_version=zarr_version, meta_array=meta_array)
+    store = normalize_store_arg(store, storage_options=storage_options, mode="a")
     path = normalize_path(path)
     if overwrite or not contains_group(store, path):
         init_group(store, overwrite=overwrite, path=path, chunk_store=chunk_store)
@@ -451,11 +467,17 @@ def open_group(
     synchronizer: Any = None,
     path: str | None = None,
     chunk_store: MutableMapping | None = None,
+    storage_options: dict | None = None,
+    *,
+    zarr_version: Any = None,
+    meta_array: Any = None,
 ) -> Group:
     """Open a group with a file-like ``mode``: ``'r'`` read-only, must exist; ``'r+'``
     must exist; ``'a'`` open or create; ``'w'`` create, removing what was there;
-    ``'w-'``/``'x'`` create, fail if something exists."""
-    store = normalize_store_arg(store, mode=mode)
+    ``'w-'``/``'x'`` create, fail if something exists (zarr-python 2.18's
+    ``open_group``, argument for argument)."""
+    check_v2_only(zarr_version=zarr_version, meta_array=meta_array)
+    store = normalize_store_arg(store, storage_options=storage_options, mode=mode)
     path = normalize_path(path)
     if mode in ("r", "r+"):
         if contains_array(store, path):

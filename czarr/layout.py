@@ -180,6 +180,31 @@ def _implied_object_codec(dtype: Any) -> Any:
     return None
 
 
+def check_v2_only(zarr_version: Any = None, storage_transformers: Any = (),
+                  meta_array: Any = None) -> None:
+    """Accept zarr-python 2.18's experimental v3 arguments with their v2 values
+    (``zarr_version=2`` or None, no storage transformers, a NumPy ``meta_array``) and
+    refuse others with a clear error: czarr writes Zarr v2 here.
+
+    Raises
+    ------
+    ValueError
+        For ``zarr_version=3``, storage transformers, or a non-NumPy ``meta_array``.
+    """
+    if zarr_version not in (None, 2):
+        raise ValueError(f"zarr_version={zarr_version!r}: czarr reads and writes Zarr "
+                         "version 2 here (version 3 is not supported yet)")
+    if storage_transformers:
+        raise ValueError("storage_transformers are a Zarr v3 feature; czarr writes Zarr "
+                         f"version 2 here (got {storage_transformers!r})")
+    if meta_array is not None:
+        import numpy as np
+
+        if not isinstance(meta_array, np.ndarray):
+            raise ValueError(f"meta_array must be a NumPy array (czarr returns NumPy "
+                             f"arrays), got {type(meta_array).__name__}")
+
+
 def build_array_metadata(
     shape: Any,
     chunks: Any = True,
@@ -253,6 +278,10 @@ def build_array_metadata(
             filters_config.insert(0, _config_of(object_codec, "object_codec"))
         elif not filters_config:
             raise ValueError("missing object_codec for object array")
+        else:
+            # as zarr-python 2: a filter may be the object codec (checked by the metadata)
+            warnings.warn("missing object_codec for object array; this will raise a "
+                          "ValueError in version 3.0", FutureWarning, stacklevel=3)
     elif object_codec is not None:
         warnings.warn("an object_codec is only needed for object arrays", stacklevel=3)
 
@@ -328,6 +357,7 @@ def init_array(
     filters: Any = None,
     object_codec: Any = None,
     dimension_separator: str | None = None,
+    storage_transformers: Any = (),
 ) -> None:
     """Write the ``.zarray`` document of a new array, as zarr-python 2's ``init_array``.
 
@@ -346,6 +376,8 @@ def init_array(
         Separate storage for chunks, cleared under ``path`` too when overwriting.
     dimension_separator : {'.', '/'}, optional
         When None, the store's ``_dimension_separator`` attribute if it has one, else ``'.'``.
+    storage_transformers : sequence
+        zarr-python 2.18's experimental v3 option: only ``()`` (none) for a v2 array.
 
     Raises
     ------
@@ -357,6 +389,7 @@ def init_array(
         Bad arguments (nothing is written then).
     """
     path = normalize_path(path)
+    check_v2_only(storage_transformers=storage_transformers)
     if dimension_separator is None:
         dimension_separator = getattr(store, "_dimension_separator", None)
     # normalise first so bad arguments leave the store untouched

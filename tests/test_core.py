@@ -62,7 +62,8 @@ def test_read_write_match_numpy(asel, order, comp, dtype):
 
 def test_fill_value_and_empty_chunks():
     store = czarr.MemoryStore()
-    z = czarr.full((10, 10), fill_value=-1, chunks=(5, 5), dtype="i2", store=store)
+    z = czarr.full((10, 10), fill_value=-1, chunks=(5, 5), dtype="i2", store=store,
+                   write_empty_chunks=False)
     assert (z[...] == -1).all()
     assert z.nchunks_initialized == 0
     z[0:5, 0:5] = 3
@@ -76,8 +77,15 @@ def test_fill_value_and_empty_chunks():
     assert z2.nchunks_initialized == 2
 
 
+def test_write_empty_chunks_defaults_to_true_as_zarr_python_2():
+    store = czarr.MemoryStore()
+    z = czarr.zeros((4,), chunks=2, store=store)
+    z[:2] = 0
+    assert "0" in store and z.nchunks_initialized == 1
+
+
 def test_nan_fill_value_empty_chunk():
-    z = czarr.full((4,), fill_value=np.nan, chunks=2, dtype="f8")
+    z = czarr.full((4,), fill_value=np.nan, chunks=2, dtype="f8", write_empty_chunks=False)
     z[:2] = np.array([np.nan, -np.nan])
     assert z.nchunks_initialized == 0
     assert np.isnan(z[...]).all()

@@ -17,7 +17,8 @@ class Zstd(Codec):
     ----------
     level : int
         Compression level (default 0, as numcodecs): negative levels are fast modes, 0 is
-        libzstd's default (3), up to 22; levels out of range are clamped by libzstd, as in numcodecs.
+        libzstd's default (3), up to 22; levels out of range are clamped by libzstd, as
+        in numcodecs.
     checksum : bool
         Store a checksum of the content, verified when decoding.
     """

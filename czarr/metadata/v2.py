@@ -651,7 +651,8 @@ def encode_array_metadata(meta: ArrayMetadata) -> bytes:
     return encode_json(array_metadata_to_dict(meta))
 
 
-def decode_array_metadata(data: bytes | str | Mapping, key: str = ".zarray") -> ArrayMetadata:
+def decode_array_metadata(data: bytes | str | Mapping, key: str = ".zarray",
+                          default_separator: str = ".") -> ArrayMetadata:
     """The bytes (or parsed JSON) of a ``.zarray`` document -> ``ArrayMetadata``.
 
     Parameters
@@ -661,6 +662,9 @@ def decode_array_metadata(data: bytes | str | Mapping, key: str = ".zarray") -> 
     key : str
         The store key it came from, used in error messages only
         (``'foo/bar/.zarray'`` reports as ``".zarray at 'foo/bar'"``).
+    default_separator : {'.', '/'}
+        The chunk key separator of a document without ``dimension_separator`` (written
+        before zarr-python 2.8): the store's, as zarr-python 2 decides it.
 
     Returns
     -------
@@ -709,7 +713,7 @@ def decode_array_metadata(data: bytes | str | Mapping, key: str = ".zarray") -> 
         ("fill_value", fill_value),
         ("order", doc["order"]),
         ("filters", filters),
-        ("dimension_separator", "." if separator is None else separator),
+        ("dimension_separator", default_separator if separator is None else separator),
         ("zarr_format", zarr_format),
     ):
         object.__setattr__(meta, name, value)

@@ -25,14 +25,18 @@ from czarr.storage.base import (
     rmdir,
     setitems,
 )
-from czarr.storage.directory import DirectoryStore
-from czarr.storage.memory import MemoryStore
+from czarr.storage.directory import DirectoryStore, NestedDirectoryStore, TempStore
+from czarr.storage.memory import DictStore, KVStore, MemoryStore
 from czarr.storage.zip import ZipStore
 
 __all__ = [
+    "DictStore",
     "DirectoryStore",
+    "KVStore",
     "MemoryStore",
+    "NestedDirectoryStore",
     "Store",
+    "TempStore",
     "ZipStore",
     "as_buffer",
     "close",

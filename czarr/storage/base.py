@@ -151,6 +151,13 @@ def _normalize(key: str, allow_empty: bool) -> str:
     return "/".join(segments)
 
 
+def _check_separator(separator: Any) -> str | None:
+    """A store's ``dimension_separator`` argument: None, ``'.'`` or ``'/'``."""
+    if separator not in (None, ".", "/"):
+        raise ValueError(f"dimension_separator must be '.', '/' or None, got {separator!r}")
+    return separator
+
+
 def _prefix(path: str) -> str:
     """The key prefix of everything under a (normalized) path: ``''`` or ``'path/'``."""
     return path + "/" if path else ""
@@ -617,8 +624,9 @@ def close(store: MutableMapping) -> None:
 _ZIP_MODES = {"r": "r", "r+": "a", "a": "a", "w": "w", "w-": "x", "x": "x"}
 
 
-def normalize_store_arg(store: Any, mode: str = "a") -> MutableMapping:
-    """Turn what a user passes as ``store=`` into a store.
+def normalize_store_arg(store: Any, storage_options: dict | None = None, mode: str = "r",
+                        *, zarr_version: Any = None) -> MutableMapping:
+    """Turn what a user passes as ``store=`` into a store (zarr-python 2.18's signature).
 
     Parameters
     ----------
@@ -627,6 +635,10 @@ def normalize_store_arg(store: Any, mode: str = "a") -> MutableMapping:
         a :class:`~czarr.storage.ZipStore`, any other path a
         :class:`~czarr.storage.DirectoryStore` (``file://`` URLs are local paths); a
         mapping is returned as is.
+    storage_options : dict, optional
+        Options for the store a URL makes (fsspec's); refused for local paths.
+    zarr_version : {None, 2}
+        zarr-python 2.18's experimental v3 switch; only version 2 here.
     mode : {'r', 'r+', 'a', 'w', 'w-', 'x'}
         The file mode of the array or group being opened; it picks the mode a
         ``ZipStore`` is opened with (``'r'``; ``'a'`` for ``'r+'`` and ``'a'``; ``'w'``;
@@ -646,6 +658,9 @@ def normalize_store_arg(store: Any, mode: str = "a") -> MutableMapping:
     FileNotFoundError
         ``mode='r'`` or ``'r+'`` with a ``.zip`` path that does not exist.
     """
+    if zarr_version not in (None, 2):
+        raise ValueError(f"zarr_version={zarr_version!r}: czarr reads and writes Zarr "
+                         "version 2 here (version 3 is not supported yet)")
     if store is None:
         from czarr.storage.memory import MemoryStore
 

@@ -24,13 +24,14 @@ from czarr.errors import BadKeyError, NotAFileError
 from czarr.storage.base import (
     Store,
     _check_rename,
+    _check_separator,
     _is_canonical,
     _normalize_path,
     _slice_range,
     as_buffer,
 )
 
-__all__ = ["DirectoryStore"]
+__all__ = ["DirectoryStore", "NestedDirectoryStore", "TempStore"]
 
 # O_NONBLOCK: opening a FIFO where a chunk should be must not wait for a writer
 _READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
@@ -136,6 +137,9 @@ class DirectoryStore(Store):
     normalize_keys : bool
         Lower-case every key (for case-insensitive filesystems), as zarr-python 2's
         option of the same name.
+    dimension_separator : {'.', '/'}, optional
+        Separator of chunk keys for arrays created in this store without one (and for
+        arrays whose ``.zarray`` does not say), as in zarr-python 2.
 
     Notes
     -----
@@ -148,7 +152,9 @@ class DirectoryStore(Store):
     threads and processes: each write lands whole or not at all.
     """
 
-    def __init__(self, path: str | os.PathLike, normalize_keys: bool = False) -> None:
+    def __init__(self, path: str | os.PathLike, normalize_keys: bool = False,
+                 dimension_separator: str | None = None) -> None:
+        self._dimension_separator = _check_separator(dimension_separator)
         path = os.path.abspath(os.fspath(path))
         if os.path.exists(path) and not os.path.isdir(path):
             raise NotADirectoryError(f"DirectoryStore root {path!r} exists and is not a folder")
@@ -159,10 +165,12 @@ class DirectoryStore(Store):
     # -- pickling and comparison ------------------------------------------------------
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"path": self.path, "normalize_keys": self.normalize_keys}
+        return {"path": self.path, "normalize_keys": self.normalize_keys,
+                "dimension_separator": self._dimension_separator}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["path"], normalize_keys=state["normalize_keys"])
+        DirectoryStore.__init__(self, state["path"], normalize_keys=state["normalize_keys"],
+                                dimension_separator=state.get("dimension_separator"))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, DirectoryStore):
@@ -424,3 +432,56 @@ class DirectoryStore(Store):
     def _norm_path(self, path: str) -> str:
         path = _normalize_path(path)
         return path.lower() if self.normalize_keys else path
+
+
+class NestedDirectoryStore(DirectoryStore):
+    """A :class:`DirectoryStore` whose arrays use ``'/'`` between the chunk indices, so
+    the chunks of a 2-d array lie in one folder per row (``0/0``, ``0/1``...), as
+    zarr-python 2's class of the same name.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    normalize_keys : bool
+    dimension_separator : {'/'}
+        Only ``'/'`` (the default) is accepted.
+    """
+
+    def __init__(self, path: str | os.PathLike, normalize_keys: bool = False,
+                 dimension_separator: str | None = "/") -> None:
+        if dimension_separator is None:
+            dimension_separator = "/"
+        elif dimension_separator != "/":
+            raise ValueError("NestedDirectoryStore only supports '/' as dimension_separator")
+        super().__init__(path, normalize_keys=normalize_keys, dimension_separator="/")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, NestedDirectoryStore) and self.path == other.path
+
+    def __hash__(self) -> int:
+        return hash((NestedDirectoryStore, self.path))
+
+    def __repr__(self) -> str:
+        return f"NestedDirectoryStore({self.path!r})"
+
+
+class TempStore(DirectoryStore):
+    """A :class:`DirectoryStore` in a new temporary folder, removed when Python exits.
+
+    Parameters
+    ----------
+    suffix, prefix, dir : str, optional
+        As :func:`tempfile.mkdtemp` (prefix ``'zarr'`` by default, as zarr-python 2).
+    normalize_keys : bool
+    dimension_separator : {'.', '/'}, optional
+    """
+
+    def __init__(self, suffix: str = "", prefix: str = "zarr", dir: str | None = None,
+                 normalize_keys: bool = False, dimension_separator: str | None = None) -> None:
+        import atexit
+        import tempfile
+
+        path = tempfile.mkdtemp(suffix=suffix, prefix=prefix, dir=dir)
+        atexit.register(shutil.rmtree, path, True)
+        super().__init__(path, normalize_keys=normalize_keys,
+                         dimension_separator=dimension_separator)

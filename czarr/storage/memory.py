@@ -10,19 +10,33 @@ what the whole store holds. Writes take a lock, so several threads may write at 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+import warnings
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from typing import Any
 
+from czarr.storage import base
 from czarr.storage.base import (
     Store,
     _check_canonical,
     _check_rename,
+    _check_separator,
     _normalize_path,
     _slice_range,
     as_buffer,
 )
 
-__all__ = ["MemoryStore"]
+__all__ = ["DictStore", "KVStore", "MemoryStore"]
+
+
+def _flatten(root: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{'a': {'b': v}}`` (zarr-python 2's nested folders) -> ``{'a/b': v}``."""
+    out: dict[str, Any] = {}
+    for name, value in root.items():
+        if isinstance(value, Mapping):
+            out.update(_flatten(value, f"{prefix}{name}/"))
+        else:
+            out[prefix + name] = value
+    return out
 
 
 class MemoryStore(Store):
@@ -30,8 +44,14 @@ class MemoryStore(Store):
 
     Parameters
     ----------
-    data : Mapping[str, bytes-like], optional
-        Initial contents, copied.
+    root : Mapping, optional
+        Initial contents, copied: flat (``{'a/b': b'...'}``) or nested as zarr-python 2
+        keeps them (``{'a': {'b': b'...'}}``, a mapping per folder).
+    cls : type
+        Accepted for zarr-python 2's signature (its folder class); czarr keeps one flat
+        dict whatever it is.
+    dimension_separator : {'.', '/'}, optional
+        Separator of chunk keys for arrays created in this store without one.
 
     Notes
     -----
@@ -41,22 +61,25 @@ class MemoryStore(Store):
     are equal when they hold the same keys and values. Safe to use from several threads.
     """
 
-    def __init__(self, data: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, root: Mapping[str, Any] | None = None, cls: type = dict,
+                 dimension_separator: str | None = None) -> None:
         self._data: dict[str, bytes] = {}
         # folder path ('' for the root) -> {child name: number of keys at or under it}
         self._dirs: dict[str, dict[str, int]] = {}
         self._lock = threading.RLock()
-        if data is not None:
-            self.setitems(data)
+        self._dimension_separator = _check_separator(dimension_separator)
+        if root is not None:
+            self.setitems(_flatten(root))
 
     # -- pickling and comparison ------------------------------------------------------
 
     def __getstate__(self) -> dict[str, Any]:
         with self._lock:
-            return {"data": dict(self._data)}
+            return {"data": dict(self._data), "dimension_separator": self._dimension_separator}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["data"])
+        MemoryStore.__init__(self, state["data"],
+                             dimension_separator=state.get("dimension_separator"))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, MemoryStore):
@@ -225,3 +248,89 @@ class MemoryStore(Store):
                 return
             parent = key[:end]
             start = end + 1
+
+
+class DictStore(MemoryStore):
+    """zarr-python 2's former name of :class:`MemoryStore` (it warns the same way)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        warnings.warn(
+            "DictStore has been renamed to MemoryStore in 2.4.0 and will be removed in "
+            "the future. Please use MemoryStore.", DeprecationWarning, stacklevel=2)
+        super().__init__(*args, **kwargs)
+
+
+class KVStore(Store):
+    """Any ``MutableMapping`` presented as a :class:`Store`: every call passes through to
+    it, and the bulk operations (``getitems``, ``listdir``, ``rmdir``...) use its own
+    methods when it has them, else the generic versions (zarr-python 2's ``KVStore``).
+
+    Parameters
+    ----------
+    mutablemapping : MutableMapping
+        The mapping that holds the data (kept, not copied).
+    """
+
+    def __init__(self, mutablemapping: MutableMapping) -> None:
+        self._mutable_mapping = mutablemapping
+
+    def __getitem__(self, key: str) -> Any:
+        return self._mutable_mapping[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._mutable_mapping[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self._mutable_mapping[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._mutable_mapping
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._mutable_mapping)
+
+    def __len__(self) -> int:
+        return len(self._mutable_mapping)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._mutable_mapping.get(key, default)
+
+    def values(self) -> Any:
+        return self._mutable_mapping.values()
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, KVStore):
+            return NotImplemented
+        return self._mutable_mapping == other._mutable_mapping
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}: {self._mutable_mapping!r} at {id(self):#x}>"
+
+    def getitems(self, keys: Iterable[str]) -> dict[str, Any]:
+        return base.getitems(self._mutable_mapping, keys)
+
+    def setitems(self, mapping: Mapping[str, Any]) -> None:
+        base.setitems(self._mutable_mapping, mapping)
+
+    def delitems(self, keys: Iterable[str]) -> None:
+        base.delitems(self._mutable_mapping, keys)
+
+    def get_partial(self, key: str, start: int = 0, length: int | None = None) -> bytes:
+        return base.get_partial(self._mutable_mapping, key, start, length)
+
+    def listdir(self, path: str = "") -> list[str]:
+        return base.listdir(self._mutable_mapping, path)
+
+    def rmdir(self, path: str = "") -> None:
+        base.rmdir(self._mutable_mapping, path)
+
+    def getsize(self, path: str = "") -> int:
+        return base.getsize(self._mutable_mapping, path)
+
+    def rename(self, src: str, dst: str) -> None:
+        base.rename(self._mutable_mapping, src, dst)
+
+    def close(self) -> None:
+        base.close(self._mutable_mapping)

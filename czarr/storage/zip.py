@@ -24,6 +24,7 @@ from czarr.errors import ReadOnlyError
 from czarr.storage.base import (
     Store,
     _check_canonical,
+    _check_separator,
     _normalize_path,
     _prefix,
     _slice_range,
@@ -42,15 +43,20 @@ class ZipStore(Store):
     ----------
     path : str or os.PathLike
         The zip file.
-    mode : {'r', 'w', 'a', 'x'}
-        ``'r'`` reads an existing file (writes raise :class:`czarr.errors.ReadOnlyError`);
-        ``'w'`` creates or truncates; ``'a'`` (default) appends to an existing file or
-        creates it; ``'x'`` creates, failing if the file exists.
     compression : int
         ``zipfile.ZIP_STORED`` (default: chunks are usually compressed already),
         ``ZIP_DEFLATED``, ``ZIP_BZIP2`` or ``ZIP_LZMA``, for members written.
     allowZip64 : bool
         Allow ZIP64 extensions, needed past 2 GiB or 65,535 members.
+    mode : {'r', 'w', 'a', 'x'}
+        ``'r'`` reads an existing file (writes raise :class:`czarr.errors.ReadOnlyError`);
+        ``'w'`` creates or truncates; ``'a'`` (default) appends to an existing file or
+        creates it; ``'x'`` creates, failing if the file exists.
+    dimension_separator : {'.', '/'}, optional
+        Separator of chunk keys for arrays created in this store without one.
+
+    The parameters come in zarr-python 2's order (``ZipStore(path, compression,
+    allowZip64, mode)``), so positional calls written for it work unchanged.
 
     Notes
     -----
@@ -64,10 +70,12 @@ class ZipStore(Store):
     def __init__(
         self,
         path: str | os.PathLike,
-        mode: str = "a",
         compression: int = zipfile.ZIP_STORED,
         allowZip64: bool = True,
+        mode: str = "a",
+        dimension_separator: str | None = None,
     ) -> None:
+        self._dimension_separator = _check_separator(dimension_separator)
         if mode not in _MODES:
             raise ValueError(f"invalid ZipStore mode {mode!r}: expected one of r, w, a, x")
         self.path = os.path.abspath(os.fspath(path))
@@ -107,6 +115,7 @@ class ZipStore(Store):
             "mode": self.mode,
             "compression": self.compression,
             "allowZip64": self.allowZip64,
+            "dimension_separator": self._dimension_separator,
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -114,6 +123,7 @@ class ZipStore(Store):
         self.__init__(
             state["path"], mode=mode, compression=state["compression"],
             allowZip64=state["allowZip64"],
+            dimension_separator=state.get("dimension_separator"),
         )
 
     def __eq__(self, other: object) -> bool:
