@@ -114,6 +114,7 @@ class Array(Node):
         self._cache_metadata = cache_metadata
         self._cache_attrs = cache_attrs
         self._write_empty_chunks = bool(write_empty_chunks)
+        self._is_view = False
         self._load_metadata()
         self._attrs = Attributes(
             store, key=attrs_key(self._path), read_only=read_only, cache=cache_attrs
@@ -617,12 +618,73 @@ class Array(Node):
         """Change the shape (same number of dimensions): ``arr.resize(20, 30)`` or
         ``arr.resize((20, 30))``. Chunks wholly outside the new shape are deleted;
         regions that grow read as the fill value."""
+        self._refuse_view("resize")
         growth.resize(self, *args)
 
     def append(self, data: Any, axis: int = 0) -> tuple[int, ...]:
         """Append ``data`` along ``axis`` (every other dimension must match) and return
         the new shape."""
+        self._refuse_view("append to")
         return growth.append(self, data, axis=axis)
+
+    def _refuse_view(self, what: str) -> None:
+        if self._is_view:
+            raise TypeError(f"cannot {what} a view: its metadata exists only in memory")
+
+    # ------------------------------------------------------------------ views, digests
+    @property
+    def is_view(self) -> bool:
+        """True for an array made by :meth:`view` or :meth:`astype`."""
+        return self._is_view
+
+    @property
+    def initialized(self) -> int:
+        """zarr-python 2's older name of :attr:`nchunks_initialized`."""
+        return self.nchunks_initialized
+
+    def view(self, shape: Any = None, chunks: Any = None, dtype: Any = None,
+             fill_value: Any = None, filters: Any = None, read_only: bool | None = None,
+             synchronizer: Any = None) -> Array:
+        """Another array over the same stored chunks with some metadata changed in
+        memory only (nothing is written): a reinterpreting ``dtype`` of the same item
+        size, other ``filters``, ``shape``, ``chunks`` or ``fill_value``.
+
+        Returns
+        -------
+        czarr.Array
+            ``is_view`` is True; it cannot be resized.
+        """
+        from czarr.views import view
+
+        return view(self, shape=shape, chunks=chunks, dtype=dtype, fill_value=fill_value,
+                    filters=filters, read_only=read_only, synchronizer=synchronizer)
+
+    def astype(self, dtype: Any) -> Array:
+        """A read-only view whose reads return values cast to ``dtype``."""
+        from czarr.views import astype
+
+        return astype(self, dtype)
+
+    def digest(self, hashname: str = "sha1") -> bytes:
+        """A hash (any ``hashlib`` name) of every stored chunk, ``.zarray`` and
+        ``.zattrs``, as zarr-python 2 computes it."""
+        from czarr.views import digest
+
+        return digest(self, hashname)
+
+    def hexdigest(self, hashname: str = "sha1") -> str:
+        """:meth:`digest` as a hex string."""
+        return self.digest(hashname).hex()
+
+    def islice(self, start: int | None = None, end: int | None = None) -> Iterator[Any]:
+        """Iterate over ``arr[start:end]`` along the first dimension, one chunk of rows
+        read at a time."""
+        if not self._shape:
+            raise TypeError("iteration over a 0-d array")
+        start, end, _ = slice(start, end).indices(self._shape[0])
+        step = self._chunks[0]
+        for lo in range(start, end, step):
+            yield from self[lo:min(lo + step, end)]
 
 
 def _fill_bytes(fill_value: Any, dtype: np.dtype) -> bytes:

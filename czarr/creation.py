@@ -302,9 +302,14 @@ def open(store: Any = None, mode: str = "a", *, zarr_version: Any = None,
     from czarr.hierarchy import open_group
 
     check_v2_only(zarr_version=zarr_version)
+    use_consolidated = kwargs.pop("use_consolidated", None)
     store = normalize_store_arg(store, storage_options=kwargs.pop("storage_options", None),
                                 mode=mode)
     path = normalize_path(path)
+    if _use_consolidated(store, path, mode, use_consolidated, kwargs):
+        from czarr.consolidated import open_consolidated
+
+        return open_consolidated(store, mode=mode, path=path, **kwargs)
     if mode in ("w", "w-", "x"):
         if "shape" in kwargs:
             return open_array(store, mode=mode, path=path, **kwargs)
@@ -318,6 +323,19 @@ def open(store: Any = None, mode: str = "a", *, zarr_version: Any = None,
             return open_array(store, mode=mode, path=path, **kwargs)
         return open_group(store, mode=mode, path=path, **_group_kwargs(kwargs))
     raise PathNotFoundError(f"nothing (no array, no group) at path {path!r}")
+
+
+def _use_consolidated(store: MutableMapping, path: str, mode: str,
+                      use_consolidated: bool | None, kwargs: dict) -> bool:
+    """Open through consolidated metadata? Asked (True), or by default (None) when
+    reading (mode 'r') a store that holds a ``.zmetadata`` document for ``path``."""
+    from czarr.consolidated import is_consolidated
+
+    if use_consolidated is False or kwargs.get("chunk_store") is not None:
+        return False
+    if use_consolidated:
+        return True
+    return mode == "r" and is_consolidated(store, path)
 
 
 def _group_kwargs(kwargs: dict) -> dict:

@@ -65,3 +65,40 @@ class CopyError(CzarrError, RuntimeError):
 class NotAFileError(CzarrError, OSError):
     """A store key leads to something that is not a regular file (a FIFO, a socket, a
     device); it is refused without being read, so a read never waits on it."""
+
+
+# zarr-python 2.18's remaining error names, with its bases, so `except` clauses written
+# for it catch what czarr raises in the same situations
+
+
+class ArrayIndexError(CzarrError, IndexError):
+    """A selection that does not index the array."""
+
+
+class BoundsCheckError(CzarrError, IndexError):
+    """An index out of the array's bounds."""
+
+
+class NegativeStepError(CzarrError, IndexError):
+    """A negative slice step. zarr-python 2 refuses them; czarr reads and writes with
+    any step, so it never raises this (the name is here for ``except`` clauses)."""
+
+
+class VindexInvalidSelectionError(CzarrError, IndexError):
+    """A coordinate (``vindex``) selection that is not one integer array or mask per
+    dimension."""
+
+
+class BadCompressorError(CzarrError, ValueError):
+    """A compressor that is not a codec."""
+
+
+class FSPathExistNotDir(GroupNotFoundError):
+    """A filesystem path that exists but is not a folder, where a group should be."""
+
+
+def err_too_many_indices(selection: tuple, shape: tuple) -> None:
+    """Raise the ``IndexError`` zarr-python 2 raises for a selection with more items
+    than the array has dimensions."""
+    raise IndexError(f"too many indices for array; expected {len(shape)}, "
+                     f"got {len(selection)}")

@@ -201,6 +201,13 @@ class Group(Node, MutableMapping):
         base = list(super().__dir__())
         return base + [k for k in self._member_names() if k.isidentifier()]
 
+    def _ipython_key_completions_(self) -> list[str]:
+        return sorted(self._member_names())
+
+    def _repr_html_(self) -> str:
+        """The tree of members, for notebooks."""
+        return self.tree()._repr_html_()
+
     # ------------------------------------------------------------------ members
     def group_keys(self) -> Iterator[str]:
         """Names of the member groups, sorted."""
@@ -425,6 +432,12 @@ class TreeView:
 
     __str__ = __repr__
 
+    def _repr_html_(self) -> str:
+        """The tree for notebooks: the same text, escaped, in a ``<pre>`` block."""
+        import html
+
+        return f'<pre class="czarr-tree">{html.escape(repr(self))}</pre>'
+
 
 def group(
     store: Any = None,
@@ -471,14 +484,29 @@ def open_group(
     *,
     zarr_version: Any = None,
     meta_array: Any = None,
+    use_consolidated: bool | None = None,
 ) -> Group:
     """Open a group with a file-like ``mode``: ``'r'`` read-only, must exist; ``'r+'``
     must exist; ``'a'`` open or create; ``'w'`` create, removing what was there;
     ``'w-'``/``'x'`` create, fail if something exists (zarr-python 2.18's
-    ``open_group``, argument for argument)."""
+    ``open_group``, argument for argument).
+
+    ``use_consolidated`` (zarr-python 3's option): True reads the metadata of the whole
+    hierarchy from its ``.zmetadata`` document; None (default) does so in mode ``'r'``
+    when the document is there; False never does."""
     check_v2_only(zarr_version=zarr_version, meta_array=meta_array)
     store = normalize_store_arg(store, storage_options=storage_options, mode=mode)
     path = normalize_path(path)
+    from czarr.creation import _use_consolidated
+
+    if _use_consolidated(store, path, mode, use_consolidated, {"chunk_store": chunk_store}):
+        from czarr.consolidated import open_consolidated
+
+        group = open_consolidated(store, mode=mode, path=path, cache_attrs=cache_attrs,
+                                  synchronizer=synchronizer)
+        if not isinstance(group, Group):
+            raise ContainsArrayError(f"an array exists at path {path!r}, not a group")
+        return group
     if mode in ("r", "r+"):
         if contains_array(store, path):
             raise ContainsArrayError(f"an array exists at path {path!r}, not a group")

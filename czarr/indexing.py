@@ -27,6 +27,7 @@ import numpy as np
 
 from czarr._core.fancy import CoordinateProjection, OrthogonalProjection
 from czarr._core.indexing import BasicProjection
+from czarr.errors import BoundsCheckError
 
 if TYPE_CHECKING:
     from czarr.core import Array
@@ -115,7 +116,7 @@ def _normalize_int(sel: Any, axis: int, size: int) -> int:
     if i < 0:
         i += size
     if not 0 <= i < size:
-        raise IndexError(
+        raise BoundsCheckError(
             f"index {operator.index(sel)} is out of bounds for axis {axis} with size {size}"
         )
     return i
@@ -136,13 +137,13 @@ def _check_slice(sel: slice, axis: int) -> slice:
 def _normalize_int_array(a: np.ndarray, axis: int, size: int) -> np.ndarray:
     """Integer indices made non-negative, checked against ``size``, as int64."""
     if a.dtype.kind == "u" and a.size and a.max() > np.iinfo(np.int64).max:
-        raise IndexError(f"index {a.max()} is out of bounds for axis {axis} with size {size}")
+        raise BoundsCheckError(f"index {a.max()} is out of bounds for axis {axis} with size {size}")
     a = a.astype(np.int64, copy=False)
     if a.size:
         lo, hi = int(a.min()), int(a.max())
         if lo < -size or hi >= size:
             bad = lo if lo < -size else hi
-            raise IndexError(f"index {bad} is out of bounds for axis {axis} with size {size}")
+            raise BoundsCheckError(f"index {bad} is out of bounds for axis {axis} with size {size}")
         if lo < 0:
             a = np.where(a < 0, a + size, a)
     return a
@@ -375,7 +376,7 @@ def block_to_basic_selection(selection: Any, shape: tuple[int, ...],
             if b < 0:
                 b += nblocks
             if not 0 <= b < nblocks:
-                raise IndexError(
+                raise BoundsCheckError(
                     f"block index {operator.index(sel)} is out of bounds for axis {axis} "
                     f"with {nblocks} blocks"
                 )

@@ -92,6 +92,17 @@ class Node:
         """A report of the node's properties (print it)."""
         return InfoReport(self._info_items)
 
+    def info_items(self) -> list[tuple[str, str]]:
+        """The rows of :attr:`info` as ``(name, value)`` pairs."""
+        return list(self._info_items())
+
+    @property
+    def meta_array(self) -> Any:
+        """The type of array reads return (zarr-python 2.18's option): NumPy's."""
+        import numpy as np
+
+        return np.empty(())
+
     def _info_items(self) -> list[tuple[str, str]]:
         raise NotImplementedError
 

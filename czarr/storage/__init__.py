@@ -25,6 +25,7 @@ from czarr.storage.base import (
     rmdir,
     setitems,
 )
+from czarr.storage.cache import LRUStoreCache
 from czarr.storage.directory import DirectoryStore, NestedDirectoryStore, TempStore
 from czarr.storage.memory import DictStore, KVStore, MemoryStore
 from czarr.storage.zip import ZipStore
@@ -33,6 +34,7 @@ __all__ = [
     "DictStore",
     "DirectoryStore",
     "KVStore",
+    "LRUStoreCache",
     "MemoryStore",
     "NestedDirectoryStore",
     "Store",
