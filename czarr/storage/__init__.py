@@ -27,11 +27,13 @@ from czarr.storage.base import (
 )
 from czarr.storage.directory import DirectoryStore
 from czarr.storage.memory import MemoryStore
+from czarr.storage.redis import RedisStore
 from czarr.storage.zip import ZipStore
 
 __all__ = [
     "DirectoryStore",
     "MemoryStore",
+    "RedisStore",
     "Store",
     "ZipStore",
     "as_buffer",
