@@ -27,12 +27,14 @@ from czarr.storage.base import (
 )
 from czarr.storage.directory import DirectoryStore
 from czarr.storage.memory import MemoryStore
+from czarr.storage.mongodb import MongoDBStore
 from czarr.storage.redis import RedisStore
 from czarr.storage.zip import ZipStore
 
 __all__ = [
     "DirectoryStore",
     "MemoryStore",
+    "MongoDBStore",
     "RedisStore",
     "Store",
     "ZipStore",
