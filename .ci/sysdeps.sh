@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install the system packages czarr builds against, only when something is missing.
+# Install the system packages czarr builds against (and redis-server, the server its store
+# tests run against), only when something is missing.
 # Idempotent: prints nothing and installs nothing on a machine that has them all.
 set -euo pipefail
 need=()
@@ -10,6 +11,7 @@ for pair in blosc.h:libblosc-dev zstd.h:libzstd-dev lz4.h:liblz4-dev zlib.h:zlib
 done
 command -v pkg-config >/dev/null || need+=(pkg-config)
 command -v cc >/dev/null || need+=(build-essential)
+command -v redis-server >/dev/null || need+=(redis-server)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
 python3 - <<'PY' 2>/dev/null || need+=(python3-dev)
 import os, sysconfig, sys

@@ -28,6 +28,8 @@ from czarr.storage.base import (
 from czarr.storage.cache import LRUStoreCache
 from czarr.storage.directory import DirectoryStore, NestedDirectoryStore, TempStore
 from czarr.storage.memory import DictStore, KVStore, MemoryStore
+from czarr.storage.mongodb import MongoDBStore
+from czarr.storage.redis import RedisStore
 from czarr.storage.zip import ZipStore
 
 __all__ = [
@@ -36,7 +38,9 @@ __all__ = [
     "KVStore",
     "LRUStoreCache",
     "MemoryStore",
+    "MongoDBStore",
     "NestedDirectoryStore",
+    "RedisStore",
     "Store",
     "TempStore",
     "ZipStore",
