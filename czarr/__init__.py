@@ -17,6 +17,7 @@ from czarr.codecs import (
     LZMA,
     Adler32,
     AsType,
+    Base64,
     BitRound,
     Blosc,
     Categorize,
@@ -34,10 +35,24 @@ from czarr.codecs import (
     VLenUTF8,
     Zlib,
     Zstd,
+    codec_registry,
     get_codec,
+    ncores,
     register_codec,
+    suppress,
 )
-from czarr.convenience import CopyError, copy, copy_all, copy_store
+from czarr.consolidated import consolidate_metadata, open_consolidated
+from czarr.convenience import (
+    CopyError,
+    copy,
+    copy_all,
+    copy_store,
+    load,
+    save,
+    save_array,
+    save_group,
+    tree,
+)
 from czarr.core import Array
 from czarr.creation import (
     array,
@@ -54,10 +69,23 @@ from czarr.creation import (
     zeros,
     zeros_like,
 )
+from czarr.errors import MetadataError
 from czarr.hierarchy import Group, group, open_group
-from czarr.storage import DirectoryStore, MemoryStore, MongoDBStore, RedisStore, ZipStore
+from czarr.storage import (
+    DictStore,
+    DirectoryStore,
+    KVStore,
+    LRUStoreCache,
+    MemoryStore,
+    MongoDBStore,
+    NestedDirectoryStore,
+    RedisStore,
+    TempStore,
+    ZipStore,
+)
 
 __version__ = "0.1.0"
+v3_api_available = False  # zarr-python 2.18's experimental v3 API: not in czarr
 
 
 def get_include() -> str:
@@ -76,4 +104,16 @@ __all__ = [
     "FixedScaleOffset", "Quantize", "AsType", "BitRound", "Categorize", "PackBits", "Shuffle",
     "CRC32", "Adler32", "Fletcher32", "copy", "copy_all", "copy_store", "CopyError",
     "config", "errors", "get_include", "__version__",
+    "NestedDirectoryStore", "TempStore", "KVStore", "DictStore", "LRUStoreCache",
+    "consolidate_metadata", "open_consolidated", "save", "save_array", "save_group", "load",
+    "tree", "Base64", "codec_registry", "ncores", "suppress", "MetadataError",
+    "v3_api_available",
 ]
+
+
+def __getattr__(name: str) -> object:
+    if name == "JenkinsLookup3":
+        from czarr import codecs
+
+        return codecs.JenkinsLookup3
+    raise AttributeError(f"module 'czarr' has no attribute {name!r}")

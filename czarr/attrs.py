@@ -130,3 +130,7 @@ class Attributes(MutableMapping):
 
     def _ipython_key_completions_(self) -> list[str]:
         return sorted(self._current())
+
+
+# zarr-python 2.18 names that live in other czarr modules (see czarr.compat)
+__getattr__ = __import__("czarr.compat", fromlist=["lazy_names"]).lazy_names(__name__)

@@ -460,3 +460,117 @@ def copy_all(
             dest.attrs.update(_attrs_of(source))
         _log_summary(logger, dry_run, n_copied, n_skipped, n_bytes_copied)
     return n_copied, n_skipped, n_bytes_copied
+
+
+# ---------------------------------------------------------------------------------------
+# save and load NumPy arrays (zarr-python 2's numpy-style helpers)
+# ---------------------------------------------------------------------------------------
+
+
+def save_array(store: Any, arr: Any, *, zarr_version: Any = None, path: str | None = None,
+               **kwargs: Any) -> None:
+    """Save one NumPy array to ``store`` (a path, URL or store), replacing what is at
+    ``path``; ``kwargs`` go to :func:`czarr.create` (``chunks``, ``compressor``...)."""
+    from czarr.creation import array
+    from czarr.layout import check_v2_only
+    from czarr.storage import close, normalize_store_arg
+
+    check_v2_only(zarr_version=zarr_version)
+    opened = not isinstance(store, MutableMapping)
+    store = normalize_store_arg(store, mode="w")
+    try:
+        array(arr, store=store, overwrite=True, path=path, **kwargs)
+    finally:
+        if opened:
+            close(store)  # a zip file is only complete once closed
+
+
+def save_group(store: Any, *args: Any, zarr_version: Any = None, path: str | None = None,
+               **kwargs: Any) -> None:
+    """Save NumPy arrays as a group: positional ones as ``arr_0``, ``arr_1``..., keyword
+    ones under their names, replacing what is at ``path``."""
+    from czarr.hierarchy import group
+    from czarr.layout import check_v2_only
+    from czarr.storage import close, normalize_store_arg
+
+    check_v2_only(zarr_version=zarr_version)
+    if not args and not kwargs:
+        raise ValueError("at least one array must be provided")
+    opened = not isinstance(store, MutableMapping)
+    store = normalize_store_arg(store, mode="w")
+    try:
+        grp = group(store, overwrite=True, path=path)
+        for i, arr in enumerate(args):
+            grp.create_dataset(f"arr_{i}", data=arr, overwrite=True)
+        for name, arr in kwargs.items():
+            grp.create_dataset(name, data=arr, overwrite=True)
+    finally:
+        if opened:
+            close(store)
+
+
+def save(store: Any, *args: Any, zarr_version: Any = None, path: str | None = None,
+         **kwargs: Any) -> None:
+    """:func:`save_array` for one positional array, else :func:`save_group`."""
+    if not args and not kwargs:
+        raise ValueError("at least one array must be provided")
+    if len(args) == 1 and not kwargs:
+        save_array(store, args[0], zarr_version=zarr_version, path=path)
+    else:
+        save_group(store, *args, zarr_version=zarr_version, path=path, **kwargs)
+
+
+class LazyLoader(Mapping):
+    """The arrays of a group, each read into NumPy when first asked for (what
+    :func:`load` returns for a group)."""
+
+    def __init__(self, grp: Any) -> None:
+        self.grp = grp
+        self.cache: dict[str, Any] = {}
+
+    def __getitem__(self, item: str) -> Any:
+        try:
+            return self.cache[item]
+        except KeyError:
+            arr = self.grp[item][...]
+            self.cache[item] = arr
+            return arr
+
+    def __len__(self) -> int:
+        return len(self.grp)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.grp)
+
+    def __contains__(self, item: object) -> bool:
+        return item in self.grp
+
+    def __repr__(self) -> str:
+        return f"<LazyLoader: {', '.join(sorted(self.grp.array_keys()))}>"
+
+
+def load(store: Any, zarr_version: Any = None, path: str | None = None) -> Any:
+    """What is at ``path``: an array as a NumPy array, a group as a :class:`LazyLoader`
+    (None when there is nothing)."""
+    from czarr.core import Array
+    from czarr.hierarchy import Group
+    from czarr.layout import check_v2_only, contains_array, contains_group, normalize_path
+    from czarr.storage import normalize_store_arg
+
+    check_v2_only(zarr_version=zarr_version)
+    store = normalize_store_arg(store, mode="r")
+    path = normalize_path(path)
+    if contains_array(store, path):
+        return Array(store, path=path, read_only=True)[...]
+    if contains_group(store, path):
+        return LazyLoader(Group(store, path=path, read_only=True))
+    return None
+
+
+def tree(grp: Any, expand: bool = False, level: int | None = None) -> Any:
+    """The text tree of ``grp`` (as ``grp.tree()``)."""
+    return grp.tree(expand=expand, level=level)
+
+
+# zarr-python 2.18 names that live in other czarr modules (see czarr.compat)
+__getattr__ = __import__("czarr.compat", fromlist=["lazy_names"]).lazy_names(__name__)

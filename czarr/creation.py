@@ -381,3 +381,7 @@ def open_like(a: Any, path: Any, **kwargs: Any) -> Array:
     if isinstance(a, Array):
         kwargs.setdefault("fill_value", a.fill_value)
     return open_array(path, **kwargs)
+
+
+# zarr-python 2.18 names that live in other czarr modules (see czarr.compat)
+__getattr__ = __import__("czarr.compat", fromlist=["lazy_names"]).lazy_names(__name__)

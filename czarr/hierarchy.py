@@ -529,3 +529,7 @@ def open_group(
         raise ValueError(f"invalid mode {mode!r}: expected one of r, r+, a, w, w-, x")
     return Group(store, path=path, read_only=(mode == "r"), chunk_store=chunk_store,
                  cache_attrs=cache_attrs, synchronizer=synchronizer)
+
+
+# zarr-python 2.18 names that live in other czarr modules (see czarr.compat)
+__getattr__ = __import__("czarr.compat", fromlist=["lazy_names"]).lazy_names(__name__)

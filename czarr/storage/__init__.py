@@ -58,3 +58,7 @@ __all__ = [
     "rmdir",
     "setitems",
 ]
+
+
+# zarr-python 2.18 names that live in other czarr modules (see czarr.compat)
+__getattr__ = __import__("czarr.compat", fromlist=["lazy_names"]).lazy_names(__name__)

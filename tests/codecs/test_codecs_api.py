@@ -93,11 +93,22 @@ def test_get_codec_every_id(codec_id):
 
 
 def test_get_codec_falls_back_to_numcodecs():
-    # an id czarr does not implement (czarr has delta etc. of its own now)
-    codec = cc.get_codec({"id": "base64"})
-    assert isinstance(codec, numcodecs.Base64)
+    # an id czarr does not implement (czarr has delta, base64 etc. of its own now)
+    codec = cc.get_codec({"id": "jenkins_lookup3"})
+    assert isinstance(codec, numcodecs.JenkinsLookup3)
     data = np.arange(10, dtype="<i4")
     assert np.array_equal(np.frombuffer(codec.decode(codec.encode(data)), "<i4"), data)
+
+
+def test_base64_same_bytes_as_numcodecs():
+    data = np.arange(100, dtype="<f8")
+    ours, theirs = cc.Base64(), numcodecs.Base64()
+    assert ours.encode(data) == theirs.encode(data)
+    assert ours.get_config() == theirs.get_config() == {"id": "base64"}
+    out = np.empty_like(data)
+    assert ours.decode(theirs.encode(data), out=out) is out and np.array_equal(out, data)
+    with pytest.raises(CodecError):
+        ours.decode(b"not base64!!")
 
 
 def test_get_codec_unknown_and_missing_id():
