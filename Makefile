@@ -2,10 +2,16 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.czarr-installed
+# real zarr-python 2.18, for the drop-in tests (tests/test_zarr2_compat.py), in its own venv
+ZARR2 ?= .venv-zarr2
 
 .PHONY: setup build demo demo-codecs test test-fast lint bench compare sdist clean
 
-setup: $(STAMP) build
+setup: $(STAMP) build $(ZARR2)/bin/python
+
+$(ZARR2)/bin/python:
+	python3 -m venv $(ZARR2)
+	$(ZARR2)/bin/python -m pip install -q 'zarr>=2.18,<3'
 
 $(STAMP): pyproject.toml setup.py .ci/sysdeps.sh
 	./.ci/sysdeps.sh

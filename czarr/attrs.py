@@ -35,6 +35,10 @@ class Attributes(MutableMapping):
     cache : bool
         If True, reads are served from a copy kept since the last read or write
         (call :meth:`refresh` to see others' changes); if False, every read hits the store.
+    synchronizer : object, optional
+        Accepted for zarr-python 2's signature (kept as ``.synchronizer``).
+    cached_dict : dict, optional
+        The attributes already read (zarr-python 2's option): the cache starts from them.
     """
 
     def __init__(
@@ -43,12 +47,16 @@ class Attributes(MutableMapping):
         key: str = ".zattrs",
         read_only: bool = False,
         cache: bool = True,
+        synchronizer: Any = None,
+        cached_dict: dict | None = None,
     ) -> None:
+        self.synchronizer = synchronizer
         self.store = store
         self.key = key
         self.read_only = read_only
         self.cache = cache
-        self._cached: dict[str, Any] | None = None
+        self._cached: dict[str, Any] | None = (
+            copy.deepcopy(dict(cached_dict)) if cache and cached_dict is not None else None)
 
     # reading ------------------------------------------------------------------------
 

@@ -57,6 +57,16 @@ def ensure_text(s: Any, encoding: str = "utf-8") -> str:
     return s if isinstance(s, str) else ensure_bytes(s).decode(encoding)
 
 
+def ensure_contiguous_ndarray_or_bytes(buf: Any) -> Any:
+    """``bytes`` as they are, any other buffer as a flat contiguous ndarray."""
+    if isinstance(buf, bytes):
+        return buf
+    import numpy as np
+
+    return np.frombuffer(memoryview(buf).cast("B"), dtype=np.uint8) if not isinstance(
+        buf, np.ndarray) else np.ascontiguousarray(buf).reshape(-1, order="A")
+
+
 def buffer_size(v: Any) -> int:
     """Bytes in a bytes-like object."""
     return memoryview(v).nbytes
@@ -107,15 +117,42 @@ def atexit_rmtree(path: str, isdir: Callable = os.path.isdir,
         rmtree(path)
 
 
-def atexit_rmglob(path: str, **_: Any) -> None:
+def atexit_rmglob(path: str, glob: Callable | None = None, isdir: Callable = os.path.isdir,
+                  isfile: Callable = os.path.isfile, remove: Callable = os.remove,
+                  rmtree: Callable = shutil.rmtree) -> None:
     """Remove every file or folder matching a glob pattern."""
-    import glob
+    if glob is None:
+        from glob import glob
+    for p in glob(path):
+        if isdir(p):
+            rmtree(p)
+        elif isfile(p):
+            remove(p)
 
-    for p in glob.glob(path):
-        if os.path.isdir(p):
-            shutil.rmtree(p)
-        elif os.path.isfile(p):
-            os.remove(p)
+
+def is_valid_python_name(name: str) -> bool:
+    """Whether ``name`` can be an attribute name (a group member as ``group.name``)."""
+    import keyword
+
+    return name.isidentifier() and not keyword.iskeyword(name)
+
+
+def normalize_dtype(dtype: Any, object_codec: Any) -> tuple[Any, Any]:
+    """zarr-python 2's ``normalize_dtype``: the dtype, and the object codec a
+    ``'str'``/``'bytes'``/``'array:<dt>'`` shorthand implies (or ``object_codec``)."""
+    from czarr.layout import _implied_object_codec
+    from czarr.metadata.v2 import normalize_dtype as _normalize
+
+    if object_codec is None:
+        object_codec = _implied_object_codec(dtype)
+    return _normalize(dtype), object_codec
+
+
+class InfoReporter:
+    """zarr-python 2's name for an object's ``info`` report, built from the object."""
+
+    def __new__(cls, obj: Any) -> Any:
+        return obj.info
 
 
 # module -> {name: "module:attribute"}: where zarr-python 2's re-exported names live
@@ -123,10 +160,14 @@ _LAYOUT = {n: f"czarr.layout:{n}" for n in (
     "init_array", "init_group", "contains_array", "contains_group", "array_meta_key",
     "group_meta_key", "attrs_key")}
 _META = {n: f"czarr.metadata.v2:{n}" for n in (
-    "normalize_chunks", "normalize_dtype", "normalize_fill_value", "normalize_order",
+    "normalize_chunks", "normalize_fill_value", "normalize_order",
     "normalize_shape", "normalize_dimension_separator", "encode_array_metadata",
     "encode_group_metadata")}
 _HELPERS = {n: f"czarr.compat:{n}" for n in __all__ if n != "lazy_names"}
+_HELPERS["is_valid_python_name"] = "czarr.compat:is_valid_python_name"
+_HELPERS["ensure_contiguous_ndarray_like"] = "numcodecs.compat:ensure_contiguous_ndarray_like"
+_HELPERS["ensure_contiguous_ndarray_or_bytes"] = (
+    "czarr.compat:ensure_contiguous_ndarray_or_bytes")
 _HELPERS.update({"data_root": "czarr.compat:data_root", "meta_root": "czarr.compat:meta_root"})
 _ERRORS = {n: f"czarr.errors:{n}" for n in (
     "ArrayNotFoundError", "ContainsArrayError", "ContainsGroupError", "GroupNotFoundError",
@@ -154,6 +195,7 @@ _STORE_BASE = {
 TABLES: dict[str, dict[str, str]] = {
     "czarr.storage": {**_LAYOUT, **_META, **_HELPERS, **_ERRORS, **_CONSOLIDATED,
                       "init_store": "czarr.layout:init_array",
+                      "normalize_dtype": "czarr.compat:normalize_dtype",
                       "DEFAULT_ZARR_VERSION": "czarr.compat:DEFAULT_ZARR_VERSION",
                       "default_compressor": "czarr.compat:default_compressor",
                       "Blosc": "czarr.codecs:Blosc", "Codec": "czarr.codecs:Codec",
@@ -176,12 +218,18 @@ TABLES: dict[str, dict[str, str]] = {
                           "open_group": "czarr.hierarchy:open_group",
                           "PathNotFoundError": "czarr.errors:PathNotFoundError",
                           "TreeViewer": "czarr.hierarchy:TreeView",
+                          "data_root": "czarr.compat:data_root",
+                          "meta_root": "czarr.compat:meta_root",
                           "json_dumps": "czarr.compat:json_dumps",
                           "json_loads": "czarr.compat:json_loads",
                           "buffer_size": "czarr.compat:buffer_size"},
     "czarr.hierarchy": {**_LAYOUT, **_CREATION, **_ERRORS, **_STORE_BASE,
                         "TreeViewer": "czarr.hierarchy:TreeView",
-                        "InfoReporter": "czarr.node:InfoReport",
+                        "InfoReporter": "czarr.compat:InfoReporter",
+                        "is_valid_python_name": "czarr.compat:is_valid_python_name",
+                        "islice": "itertools:islice",
+                        "data_root": "czarr.compat:data_root",
+                        "meta_root": "czarr.compat:meta_root",
                         "Array": "czarr.core:Array", "Attributes": "czarr.attrs:Attributes",
                         "MemoryStore": "czarr.storage.memory:MemoryStore",
                         "normalize_shape": "czarr.metadata.v2:normalize_shape",

@@ -407,8 +407,9 @@ class Group(Node, MutableMapping):
 class TreeView:
     """Text tree of a group's hierarchy (``repr``/``str`` give the text)."""
 
-    def __init__(self, group: Group, level: int | None = None) -> None:
+    def __init__(self, group: Group, expand: bool = False, level: int | None = None) -> None:
         self._group = group
+        self._expand = expand  # zarr-python 2's option for its interactive widget
         self._level = level
 
     def _lines(self, group: Group, prefix: str, depth: int) -> list[str]:

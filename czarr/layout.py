@@ -122,16 +122,17 @@ def attrs_key(path: str | None = "") -> str:
     return path_prefix(path) + ATTRS_KEY
 
 
-def contains_array(store: Any, path: str | None = "") -> bool:
+def contains_array(store: Any, path: str | None = None) -> bool:
     """Whether ``store`` holds an array (a ``.zarray`` document) at ``path``."""
     return array_meta_key(path) in store
 
 
-def contains_group(store: Any, path: str | None = "") -> bool:
+def contains_group(store: Any, path: str | None = None, explicit_only: bool = True) -> bool:
     """Whether ``store`` holds a group (a ``.zgroup`` document) at ``path``.
 
     Only explicit groups count, as in zarr-python 2: a path holding other nodes but no
-    ``.zgroup`` is not a group.
+    ``.zgroup`` is not a group (``explicit_only``, zarr-python 2.18's v3 option, is
+    always True for v2).
     """
     return group_meta_key(path) in store
 

@@ -121,7 +121,7 @@ def guess_chunks(shape: tuple[int, ...], itemsize: int) -> tuple[int, ...]:
     return tuple(chunks)
 
 
-def normalize_chunks(chunks: Any, shape: tuple[int, ...], itemsize: int) -> tuple[int, ...]:
+def normalize_chunks(chunks: Any, shape: tuple[int, ...], typesize: int) -> tuple[int, ...]:
     """The ``chunks`` argument of a creation function -> a chunk shape, as zarr-python 2.
 
     Parameters
@@ -132,8 +132,8 @@ def normalize_chunks(chunks: Any, shape: tuple[int, ...], itemsize: int) -> tupl
         ``-1`` or ``None`` means the full extent and missing trailing entries likewise.
     shape : tuple of int
         The (normalised) array shape.
-    itemsize : int
-        Bytes per element, for the guess.
+    typesize : int
+        Bytes per element, for the guess (zarr-python 2's name).
 
     Returns
     -------
@@ -148,7 +148,7 @@ def normalize_chunks(chunks: Any, shape: tuple[int, ...], itemsize: int) -> tupl
     """
     shape = tuple(shape)
     if chunks is None or chunks is True:
-        return guess_chunks(shape, itemsize)
+        return guess_chunks(shape, typesize)
     if chunks is False:
         return tuple(max(s, 1) for s in shape)
     if _is_int(chunks):

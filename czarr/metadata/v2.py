@@ -726,8 +726,11 @@ def decode_array_metadata(data: bytes | str | Mapping, key: str = ".zarray",
 # ---------------------------------------------------------------------------------------
 
 
-def encode_group_metadata() -> bytes:
-    """The bytes of a ``.zgroup`` document: ``{"zarr_format": 2}`` as zarr-python 2 writes it."""
+def encode_group_metadata(meta: Mapping | None = None) -> bytes:
+    """The bytes of a ``.zgroup`` document: ``{"zarr_format": 2}`` as zarr-python 2 writes it
+    (``meta``, zarr-python 2's argument, may only say that)."""
+    if meta is not None and dict(meta) not in ({}, {"zarr_format": ZARR_FORMAT}):
+        raise MetadataError(f"a v2 .zgroup holds only zarr_format 2, got {dict(meta)!r}")
     return encode_json({"zarr_format": ZARR_FORMAT})
 
 

@@ -517,7 +517,7 @@ def get_partial(
     return method(key, start, length)
 
 
-def listdir(store: MutableMapping, path: str = "") -> list[str]:
+def listdir(store: MutableMapping, path: str | None = None) -> list[str]:
     """Sorted names of the children directly under ``path`` (keys and sub-folders).
 
     Parameters
@@ -540,7 +540,7 @@ def listdir(store: MutableMapping, path: str = "") -> list[str]:
     return sorted(method(path))
 
 
-def rmdir(store: MutableMapping, path: str = "") -> None:
+def rmdir(store: MutableMapping, path: str | None = None) -> None:
     """Remove every key under ``path`` (every key in the store when ``path`` is ``''``).
 
     A key named exactly ``path`` is not a folder and is left alone.
@@ -558,7 +558,7 @@ def rmdir(store: MutableMapping, path: str = "") -> None:
         method(path)
 
 
-def getsize(store: MutableMapping, path: str = "") -> int:
+def getsize(store: MutableMapping, path: str | None = None) -> int:
     """Bytes stored for the key ``path``, or for all keys under it (recursively).
 
     Without a ``getsize`` method this reads the values, which is cheap for in-memory
@@ -582,7 +582,7 @@ def getsize(store: MutableMapping, path: str = "") -> int:
     return method(path)
 
 
-def rename(store: MutableMapping, src: str, dst: str) -> None:
+def rename(store: MutableMapping, src_path: str, dst_path: str) -> None:
     """Move the key ``src`` and every key under ``src/`` to the same places under ``dst``.
 
     Keys already at the destination places are replaced.
@@ -590,7 +590,7 @@ def rename(store: MutableMapping, src: str, dst: str) -> None:
     Parameters
     ----------
     store : MutableMapping
-    src, dst : str
+    src_path, dst_path : str
         Neither may be the root, nor contain the other.
 
     Raises
@@ -600,6 +600,7 @@ def rename(store: MutableMapping, src: str, dst: str) -> None:
     ValueError
         ``src`` or ``dst`` is the root, or one contains the other.
     """
+    src, dst = src_path, dst_path
     src = _normalize_path(src)
     dst = _normalize_path(dst)
     _check_rename(src, dst)
