@@ -4,7 +4,8 @@ Run with zarr-python 2 installed (2.18.7 and numcodecs 0.15.2 recorded the commi
 file): ``python record_zarr2_api.py``. For each module czarr mirrors, every public
 name (its ``__all__``, else what ``dir`` shows that does not start with ``_``; only
 zarr's and numcodecs' own objects and constants, not what a module imports from the
-standard library or typing) with, for callables, each parameter's name, kind and default (as ``repr``).
+standard library or typing) with, for callables, each parameter's name, kind and
+default (as ``repr``).
 """
 
 import importlib
