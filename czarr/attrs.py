@@ -12,6 +12,7 @@ is written.
 from __future__ import annotations
 
 import copy
+import warnings
 from collections.abc import Iterator, Mapping, MutableMapping
 from typing import Any
 
@@ -103,6 +104,11 @@ class Attributes(MutableMapping):
             raise ReadOnlyError(f"attributes at {self.key!r} are read-only")
 
     def _write(self, document: dict[str, Any]) -> None:
+        if not all(isinstance(k, str) for k in document):
+            # zarr-python 2 warns and writes the keys as strings (JSON would anyway)
+            warnings.warn("only attribute keys of type 'string' will be allowed in the "
+                          "future", DeprecationWarning, stacklevel=3)
+            document = {str(k): v for k, v in document.items()}
         data = encode_attrs(document)  # raises TypeError before touching the store
         self.store[self.key] = data
         if self.cache:

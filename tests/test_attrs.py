@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import zarr
 
+import czarr
 from czarr.attrs import Attributes
 from czarr.errors import MetadataError, ReadOnlyError
 
@@ -197,3 +198,10 @@ def test_zarr3_reads_czarr_attributes(tmp_path):
         (tmp_path / key).write_bytes(value)
     group = zarr.open_group(str(tmp_path), mode="r", zarr_format=2)
     assert dict(group.attrs) == {"title": "czarr", "scale": 2.5, "dims": ["x", "y"]}
+
+
+def test_non_string_keys_warn_and_are_written_as_strings_as_in_zarr_python_2():
+    z = czarr.zeros(3)
+    with pytest.warns(DeprecationWarning, match="only attribute keys of type 'string'"):
+        z.attrs.update({1: "one", "two": 2})
+    assert dict(z.attrs) == {"1": "one", "two": 2}

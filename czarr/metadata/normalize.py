@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from typing import Any
 
 import numpy as np
@@ -65,7 +66,10 @@ def normalize_shape(shape: Any) -> tuple[int, ...]:
     except TypeError:
         raise TypeError(f"shape must be an int or a sequence of ints, got {shape!r}") from None
     if not all(_is_int(s) for s in items):
-        raise TypeError(f"shape must hold integers, got {shape!r}")
+        if not all(isinstance(s, numbers.Real) and not isinstance(s, bool) for s in items):
+            raise TypeError(f"shape must hold integers, got {shape!r}")
+        # zarr-python 2 warns and truncates (10.0 -> 10)
+        warnings.warn("shape contains non-integer value(s)", UserWarning, stacklevel=3)
     out = tuple(int(s) for s in items)
     if any(s < 0 for s in out):
         raise ValueError(f"shape must not be negative, got {out!r}")

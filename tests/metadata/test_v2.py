@@ -503,8 +503,10 @@ def test_normalize_shape():
     assert normalize_shape(()) == ()
     with pytest.raises(TypeError):
         normalize_shape(None)
+    with pytest.warns(UserWarning, match="non-integer"):  # as zarr-python 2
+        assert normalize_shape((2.0, 3)) == (2, 3)
     with pytest.raises(TypeError):
-        normalize_shape((2.0,))
+        normalize_shape(("2",))
     with pytest.raises(ValueError):
         normalize_shape((-1,))
 
