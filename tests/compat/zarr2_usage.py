@@ -101,6 +101,15 @@ h = zarr.create((4,), chunks=2, dtype="i2", compression="zlib", compression_opts
                 fillvalue=5)
 record("h5py_kwargs", [h.compressor.get_config(), int(h[0])])
 record("ignored_kwarg_warns", warnings_of(lambda: zarr.create(3, chunks=2, nonsense=1)))
+record("warnings", [
+    warnings_of(lambda: zarr.storage.DictStore()),
+    warnings_of(lambda: zarr.create(3, compressor=None, compression="zlib")),
+    warnings_of(lambda: zarr.zeros((3.0, 2), chunks=2)),
+    warnings_of(lambda: zarr.zeros(3).attrs.update({1: "x"})),
+    warnings_of(lambda: zarr.zeros(3, dtype=object, filters=[zarr.codecs.VLenUTF8()])),
+    warnings_of(lambda: zarr.zeros(3, dtype="i4", object_codec=zarr.codecs.VLenUTF8())),
+    warnings_of(lambda: zarr.Array(zarr.zeros(3).store, partial_decompress=True)),
+])
 
 # -- groups ------------------------------------------------------------------------------
 root = zarr.group()
