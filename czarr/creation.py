@@ -161,14 +161,19 @@ def open_array(
     path: str | None = None,
     object_codec: Any = None,
     chunk_store: MutableMapping | None = None,
+    storage_options: dict[str, Any] | None = None,
     write_empty_chunks: bool = False,
     dimension_separator: str | None = None,
 ) -> Array:
     """Open an array with a file-like ``mode``: ``'r'`` read-only, must exist; ``'r+'``
     must exist; ``'a'`` open or create (default); ``'w'`` create, removing what was
     there; ``'w-'``/``'x'`` create, fail if something exists. The creation arguments
-    are used when the array is created."""
-    store = normalize_store_arg(store, mode=mode)
+    are used when the array is created. ``storage_options`` go to the fsspec
+    filesystem when ``store`` (or ``chunk_store``) is a URL."""
+    store = normalize_store_arg(store, mode=mode, storage_options=storage_options)
+    if chunk_store is not None:
+        chunk_store = normalize_store_arg(chunk_store, mode=mode,
+                                          storage_options=storage_options)
     path = normalize_path(path)
     create_kwargs = dict(
         shape=shape, chunks=chunks, dtype=dtype, compressor=compressor,
@@ -210,9 +215,17 @@ def _need_shape(shape: Any) -> None:
         raise TypeError("creating an array needs shape=")
 
 
-def open(store: Any = None, mode: str = "a", *, path: str | None = None, **kwargs: Any) -> Any:
+def open(
+    store: Any = None,
+    mode: str = "a",
+    *,
+    path: str | None = None,
+    storage_options: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> Any:
     """Open an array or a group, whichever is at ``path`` (a new group in modes ``'a'``,
-    ``'w'``, ``'w-'`` unless ``shape=`` asks for an array).
+    ``'w'``, ``'w-'`` unless ``shape=`` asks for an array). ``storage_options`` go to
+    the fsspec filesystem when ``store`` is a URL.
 
     Returns
     -------
@@ -220,7 +233,7 @@ def open(store: Any = None, mode: str = "a", *, path: str | None = None, **kwarg
     """
     from czarr.hierarchy import open_group
 
-    store = normalize_store_arg(store, mode=mode)
+    store = normalize_store_arg(store, mode=mode, storage_options=storage_options)
     path = normalize_path(path)
     if mode in ("w", "w-", "x"):
         if "shape" in kwargs:

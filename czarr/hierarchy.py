@@ -426,17 +426,21 @@ def group(
     cache_attrs: bool = True,
     synchronizer: Any = None,
     path: str | None = None,
+    storage_options: dict[str, Any] | None = None,
 ) -> Group:
     """Create a group (or open the one there), in a new ``MemoryStore`` when ``store`` is None.
 
     Parameters
     ----------
     store : MutableMapping or str, optional
-        A store, or a path (a ``DirectoryStore``; a ``.zip`` path gives a ``ZipStore``).
+        A store, a path (a ``DirectoryStore``; a ``.zip`` path gives a ``ZipStore``) or
+        a URL (an ``FSStore``).
     overwrite : bool
         Remove everything at the path first.
+    storage_options : dict, optional
+        Options for the fsspec filesystem when ``store`` is a URL.
     """
-    store = normalize_store_arg(store, mode="a")
+    store = normalize_store_arg(store, mode="a", storage_options=storage_options)
     path = normalize_path(path)
     if overwrite or not contains_group(store, path):
         init_group(store, overwrite=overwrite, path=path, chunk_store=chunk_store)
@@ -451,11 +455,16 @@ def open_group(
     synchronizer: Any = None,
     path: str | None = None,
     chunk_store: MutableMapping | None = None,
+    storage_options: dict[str, Any] | None = None,
 ) -> Group:
     """Open a group with a file-like ``mode``: ``'r'`` read-only, must exist; ``'r+'``
     must exist; ``'a'`` open or create; ``'w'`` create, removing what was there;
-    ``'w-'``/``'x'`` create, fail if something exists."""
-    store = normalize_store_arg(store, mode=mode)
+    ``'w-'``/``'x'`` create, fail if something exists. ``storage_options`` go to the
+    fsspec filesystem when ``store`` (or ``chunk_store``) is a URL."""
+    store = normalize_store_arg(store, mode=mode, storage_options=storage_options)
+    if chunk_store is not None:
+        chunk_store = normalize_store_arg(chunk_store, mode=mode,
+                                          storage_options=storage_options)
     path = normalize_path(path)
     if mode in ("r", "r+"):
         if contains_array(store, path):

@@ -26,11 +26,13 @@ from czarr.storage.base import (
     setitems,
 )
 from czarr.storage.directory import DirectoryStore
+from czarr.storage.fsstore import FSStore
 from czarr.storage.memory import MemoryStore
 from czarr.storage.zip import ZipStore
 
 __all__ = [
     "DirectoryStore",
+    "FSStore",
     "MemoryStore",
     "Store",
     "ZipStore",
