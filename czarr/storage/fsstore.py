@@ -187,6 +187,12 @@ class FSStore(Store):
         # the full path of key k is self._prefix + k (fsspec's own way to find it)
         self._prefix: str = self.fs._strip_protocol(posixpath.join(self.path, "x"))[:-1]
         self._local = "file" in protocols or "local" in protocols
+        # s3fs asks for an object's size (one more request, one more round trip) before
+        # each whole-object read, to split values past 50 MiB into ranges; chunks are
+        # smaller than that, so whole reads are single GETs
+        self._whole = _single_request_option(self.fs)
+        # batches go out concurrently: the chunk engine hands over one batch per thread
+        self.fetches_concurrently = bool(getattr(self.fs, "async_impl", False))
 
     # -- pickling and comparison ------------------------------------------------------
 
@@ -247,7 +253,7 @@ class FSStore(Store):
     def __getitem__(self, key: str) -> bytes:
         path = self._read_path(key)
         try:
-            return bytes(self.fs.cat_file(path))
+            return bytes(self.fs.cat_file(path, **self._whole))
         except self._missing as e:
             raise KeyError(key) from e
 
@@ -294,11 +300,12 @@ class FSStore(Store):
         plain = [p for p in wanted if _GLOB_CHARS.isdisjoint(p)]
         # one call for the whole batch: concurrent on asynchronous filesystems. Errors
         # come back per path so that one missing key costs nothing to the others.
-        results: dict[str, Any] = dict(self.fs.cat(plain, on_error="return")) if plain else {}
+        results: dict[str, Any] = (
+            dict(self.fs.cat(plain, on_error="return", **self._whole)) if plain else {})
         for path in wanted:
             if path not in results:  # a glob character, which fs.cat would expand
                 try:
-                    results[path] = self.fs.cat_file(path)
+                    results[path] = self.fs.cat_file(path, **self._whole)
                 except Exception as e:
                     results[path] = e
         out = {}
@@ -353,7 +360,7 @@ class FSStore(Store):
         fs = self.fs
         try:
             if start == 0 and length is None:
-                return bytes(fs.cat_file(path))
+                return bytes(fs.cat_file(path, **self._whole))
             if (length == 0 or (start < 0 and length is not None)
                     or (self._http and length is None)):
                 # an empty range has no HTTP form, a range from the end needs the size,
@@ -552,6 +559,17 @@ class FSStore(Store):
             except OSError:
                 return
             folder = posixpath.dirname(folder)
+
+
+def _single_request_option(fs: Any) -> dict[str, Any]:
+    """``{'max_concurrency': 1}`` when ``fs.cat_file`` takes it (s3fs), else ``{}``."""
+    import inspect
+
+    try:
+        params = inspect.signature(type(fs)._cat_file).parameters
+    except (AttributeError, TypeError, ValueError):
+        return {}
+    return {"max_concurrency": 1} if "max_concurrency" in params else {}
 
 
 def _to_bytes(value: Any) -> bytes:

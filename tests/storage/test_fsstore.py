@@ -457,13 +457,49 @@ def test_getitems_sends_a_batch_concurrently(s3_url, monkeypatch):
     assert elapsed < 17 * 0.05 / 2  # far from one round trip after another
 
 
-def test_array_read_of_16_chunks_is_one_concurrent_batch(s3_url, monkeypatch):
+@pytest.mark.parametrize("threads", [1, 2])
+def test_array_read_of_16_chunks_is_one_concurrent_batch(s3_url, monkeypatch, threads):
     url, options = s3_url
     z = czarr.open_array(url, mode="w", shape=(64, 64), chunks=(16, 16), dtype="u1",
                          storage_options=options)
     z[:] = np.arange(64 * 64).reshape(64, 64) % 251
     r = czarr.open_array(url, mode="r", storage_options=options)
+    assert r.store.fetches_concurrently
     probe = _InFlight(r.store.fs, monkeypatch)
-    with czarr.config.set(threads=1):
+    with czarr.config.set(threads=threads):
         np.testing.assert_array_equal(r[:], np.arange(64 * 64).reshape(64, 64) % 251)
     assert probe.batches == [16] and probe.most == 16
+
+
+def test_engine_gives_concurrent_stores_large_batches():
+    from czarr.engine import _CONCURRENT_BATCH, _batches
+
+    with czarr.config.set(threads=2):
+        assert len(_batches(16)[0]) == 8  # a local store: small batches keep threads busy
+        assert _batches(16, _CONCURRENT_BATCH) == ([(0, 16)], 1)  # all 16 requests at once
+        batches, threads = _batches(256, _CONCURRENT_BATCH)
+        assert threads == 2 and [hi - lo for lo, hi in batches] == [32] * 8
+        assert _batches(70, _CONCURRENT_BATCH) == ([(0, 35), (35, 70)], 2)
+
+
+def test_each_chunk_is_one_request(s3_url, monkeypatch):
+    """s3fs asks for the size before a whole-object read unless told not to split it."""
+    url, options = s3_url
+    z = czarr.open_array(url, mode="w", shape=(8, 8), chunks=(4, 4), dtype="f8",
+                         storage_options=options)
+    z[:] = 1.5
+    calls = []
+    original = z.store.fs._call_s3
+
+    async def call_s3(method, *args, **kwargs):
+        calls.append(method)
+        return await original(method, *args, **kwargs)
+
+    monkeypatch.setattr(z.store.fs, "_call_s3", call_s3)
+    assert z.store.getitems(["0.0", "0.1", "1.1", "9.9"]).keys() == {"0.0", "0.1", "1.1"}
+    assert calls == ["get_object"] * 4
+    calls.clear()
+    assert len(z.store["1.0"]) > 0 and calls == ["get_object"]
+    calls.clear()
+    z[:4, :4] = 2.5  # a whole chunk: one PUT, nothing read
+    assert calls == ["put_object"]
