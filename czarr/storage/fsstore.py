@@ -15,12 +15,13 @@ store is made (``pip install 'czarr[s3]'``).
 
 from __future__ import annotations
 
+import os
 import posixpath
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from czarr.errors import MissingDependencyError, ReadOnlyError
+from czarr.errors import BadKeyError, MissingDependencyError, ReadOnlyError
 from czarr.storage.base import (
     Store,
     _check_canonical,
@@ -243,6 +244,9 @@ class FSStore(Store):
             path = path.lower()
         return self._prefix + path if path else self._prefix.rstrip("/")
 
+    def _key_of(self, path: str) -> str:
+        return path[len(self._prefix):]
+
     def _check_writable(self) -> None:
         if self.read_only:
             why = "HTTP is read-only" if self._http else "mode='r'"
@@ -288,7 +292,8 @@ class FSStore(Store):
 
     # -- fast paths -------------------------------------------------------------------
 
-    def getitems(self, keys: Iterable[str]) -> dict[str, bytes]:
+    def getitems(self, keys: Iterable[str], *, contexts: Any = None) -> dict[str, bytes]:
+        # contexts: zarr-python 2.18's per-key hints, accepted and unused
         wanted: dict[str, str] = {}
         for key in keys:
             try:
@@ -522,16 +527,22 @@ class FSStore(Store):
             else:
                 fs.pipe(values)  # one batch, concurrent on asynchronous filesystems
             return
+        # a local disk: beside the destination, then renamed into place (atomic)
         for path, data in values.items():
             temp = path + _temp_suffix()
             try:
                 fs.pipe_file(temp, data)
-                fs.mv(temp, path)
-            except BaseException:
+                os.replace(temp, path)
+            except BaseException as exc:
                 try:
-                    fs.rm_file(temp)
+                    os.unlink(temp)
                 except OSError:
                     pass
+                if isinstance(exc, (IsADirectoryError, NotADirectoryError, FileExistsError)):
+                    raise BadKeyError(
+                        f"cannot store key {self._key_of(path)!r}: on a local disk a key "
+                        "cannot also be a folder of other keys, nor lie under a key"
+                    ) from None
                 raise
 
     def _rmdir_local(self, folder: str, path: str) -> None:
