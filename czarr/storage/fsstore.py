@@ -111,12 +111,13 @@ class FSStore(Store):
     -----
     Concurrency: ``getitems``, ``setitems``, ``delitems`` and ``rename`` hand the whole
     batch to fsspec, which runs it on the filesystem's event loop for asynchronous
-    filesystems, at most ``batch_size`` requests at a time: fsspec's own option, given
-    as a storage option (``FSStore(url, batch_size=64)``) or for every filesystem in
-    ``fsspec.config.conf['nofiles_gather_batch_size']`` (1280 by default). S3's
-    connection pool (``config_kwargs={'max_pool_connections': N}``, 10 by default) also
-    bounds how many requests are in flight. Synchronous filesystems (local, memory)
-    handle a batch one key at a time.
+    filesystems, at most ``batch_size`` requests at a time. ``batch_size`` is taken out
+    of the storage options by FSStore itself (s3fs refuses it as a constructor
+    argument) and given to each of fsspec's batch calls; without it fsspec's default
+    applies (``fsspec.config.conf['nofiles_gather_batch_size']``, 1280). S3's connection
+    pool (``config_kwargs={'max_pool_connections': N}``, 10 by default) also bounds how
+    many requests are in flight. Synchronous filesystems (local, memory) handle a batch
+    one key at a time.
 
     Listings (``listdir``, iteration, ``getsize``) always ask the backend, never a
     cached listing, so they see what other processes wrote. A key may be both a value
@@ -150,6 +151,10 @@ class FSStore(Store):
         if dimension_separator not in (None, ".", "/"):
             raise ValueError(
                 f"dimension_separator must be '.', '/' or None, not {dimension_separator!r}")
+        batch_size = storage_options.pop("batch_size", None)
+        if batch_size is not None and (not isinstance(batch_size, int) or batch_size == 0
+                                       or batch_size < -1):
+            raise ValueError(f"batch_size must be a positive int or -1, not {batch_size!r}")
         fsspec = _import_fsspec(url)
         mapper_options: dict[str, Any] = {"check": check, "create": create}
         if missing_exceptions is not None:
@@ -192,8 +197,11 @@ class FSStore(Store):
         # each whole-object read, to split values past 50 MiB into ranges; chunks are
         # smaller than that, so whole reads are single GETs
         self._whole = _single_request_option(self.fs)
-        # batches go out concurrently: the chunk engine hands over one batch per thread
+        # batches go out concurrently: the chunk engine hands over larger batches
         self.fetches_concurrently = bool(getattr(self.fs, "async_impl", False))
+        self.batch_size = batch_size
+        self._batch = ({"batch_size": batch_size}
+                       if batch_size is not None and self.fetches_concurrently else {})
 
     # -- pickling and comparison ------------------------------------------------------
 
@@ -306,7 +314,8 @@ class FSStore(Store):
         # one call for the whole batch: concurrent on asynchronous filesystems. Errors
         # come back per path so that one missing key costs nothing to the others.
         results: dict[str, Any] = (
-            dict(self.fs.cat(plain, on_error="return", **self._whole)) if plain else {})
+            dict(self.fs.cat(plain, on_error="return", **self._batch, **self._whole))
+            if plain else {})
         for path in wanted:
             if path not in results:  # a glob character, which fs.cat would expand
                 try:
@@ -488,7 +497,7 @@ class FSStore(Store):
             self._prune(posixpath.dirname(src_full))
             return
         # object stores copy on the server, concurrently, then remove the sources
-        self.fs.copy(sources, targets)
+        self.fs.copy(sources, targets, **self._batch)
         self.fs.rm(sources)
 
     # -- helpers ----------------------------------------------------------------------
@@ -525,7 +534,7 @@ class FSStore(Store):
                 (path, data), = values.items()
                 fs.pipe_file(path, data)
             else:
-                fs.pipe(values)  # one batch, concurrent on asynchronous filesystems
+                fs.pipe(values, **self._batch)  # concurrent on asynchronous filesystems
             return
         # a local disk: beside the destination, then renamed into place (atomic)
         for path, data in values.items():

@@ -528,3 +528,33 @@ def test_each_chunk_is_one_request(s3_url, monkeypatch):
     calls.clear()
     z[:4, :4] = 2.5  # a whole chunk: one PUT, nothing read
     assert calls == ["put_object"]
+
+
+def test_batch_size_bounds_the_requests_in_flight(s3_url, monkeypatch):
+    url, options = s3_url
+    z = czarr.open_array(url, mode="w", shape=(64, 64), chunks=(16, 16), dtype="u1",
+                         storage_options=options)
+    z[:] = 3
+    # a storage option FSStore keeps for itself (s3fs would refuse it)
+    limited = czarr.open_array(url, mode="r", storage_options={**options, "batch_size": 4})
+    assert limited.store.batch_size == 4 and "batch_size" not in limited.store.fs.storage_options
+    probe = _InFlight(limited.store.fs, monkeypatch)
+    assert (limited[:] == 3).all()
+    assert probe.reads == 16 and probe.most == 4
+    writer = FSStore(url, batch_size=2, **options)
+    pipe = _Recorder(writer.fs.pipe)
+    monkeypatch.setattr(writer.fs, "pipe", pipe)
+    writer.setitems({"x/a": b"1", "x/b": b"2", "x/c": b"3"})
+    assert pipe.kwargs[-1] == {"batch_size": 2}
+    assert writer.getitems(["x/a", "x/b", "x/c"]) == {"x/a": b"1", "x/b": b"2", "x/c": b"3"}
+    with pytest.raises(ValueError, match="batch_size"):
+        FSStore(url, batch_size=0, **options)
+
+
+class _Recorder:
+    def __init__(self, fn):
+        self.fn, self.kwargs = fn, []
+
+    def __call__(self, *args, **kwargs):
+        self.kwargs.append(kwargs)
+        return self.fn(*args, **kwargs)
