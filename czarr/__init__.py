@@ -74,6 +74,7 @@ from czarr.hierarchy import Group, group, open_group
 from czarr.storage import (
     DictStore,
     DirectoryStore,
+    FSStore,
     KVStore,
     LRUStoreCache,
     MemoryStore,
@@ -98,7 +99,7 @@ __all__ = [
     "create", "empty", "zeros", "ones", "full", "array", "open", "open_array", "open_like",
     "empty_like", "zeros_like", "ones_like", "full_like",
     "MemoryStore", "DirectoryStore", "ZipStore",
-    "RedisStore", "MongoDBStore",
+    "RedisStore", "MongoDBStore", "FSStore",
     "Codec", "Blosc", "Zstd", "LZ4", "Zlib", "GZip", "BZ2", "LZMA", "get_codec",
     "register_codec", "VLenUTF8", "VLenBytes", "VLenArray", "JSON", "Pickle", "Delta",
     "FixedScaleOffset", "Quantize", "AsType", "BitRound", "Categorize", "PackBits", "Shuffle",

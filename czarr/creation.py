@@ -249,6 +249,9 @@ def open_array(
     check_v2_only(zarr_version=zarr_version, meta_array=meta_array)
     store = normalize_store_arg(store, storage_options=storage_options, mode=mode)
     compressor, fill_value = _kwargs_compat(compressor, fill_value, kwargs)
+    if chunk_store is not None:
+        chunk_store = normalize_store_arg(chunk_store, storage_options=storage_options,
+                                          mode=mode)
     path = normalize_path(path)
     create_kwargs = dict(
         shape=shape, chunks=chunks, dtype=dtype, compressor=compressor,
@@ -293,7 +296,8 @@ def _need_shape(shape: Any) -> None:
 def open(store: Any = None, mode: str = "a", *, zarr_version: Any = None,
          path: str | None = None, **kwargs: Any) -> Any:
     """Open an array or a group, whichever is at ``path`` (a new group in modes ``'a'``,
-    ``'w'``, ``'w-'`` unless ``shape=`` asks for an array).
+    ``'w'``, ``'w-'`` unless ``shape=`` asks for an array). ``storage_options`` go to
+    the fsspec filesystem when ``store`` is a URL.
 
     Returns
     -------

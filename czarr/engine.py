@@ -31,6 +31,9 @@ __all__ = ["ChunkContext", "read", "write"]
 
 # batches per thread: a few, so a slow chunk does not leave the other threads idle
 _BATCHES_PER_THREAD = 4
+# a store whose batched calls go out concurrently gets batches of at least this many
+# chunks, so that a read's requests wait out their round trips together
+_CONCURRENT_BATCH = 32
 # partial decoding pays off when the selected run is at most this fraction of a chunk
 _PARTIAL_FRACTION = 0.25
 
@@ -76,18 +79,25 @@ def _object_equals(x: Any, fill: Any) -> bool:
     return isinstance(equal, (bool, np.bool_)) and bool(equal)
 
 
-def _batches(n: int) -> tuple[list[tuple[int, int]], int]:
+def _batches(n: int, min_batch: int = 1) -> tuple[list[tuple[int, int]], int]:
     threads = min(config.get_threads(), n)
     if threads <= 1:
         return [(0, n)], 1
-    nb = min(n, threads * _BATCHES_PER_THREAD)
+    nb = max(1, min(n // min_batch, threads * _BATCHES_PER_THREAD))
+    threads = min(threads, nb)
+    if threads <= 1:
+        return [(0, n)], 1
     bounds = [n * b // nb for b in range(nb + 1)]
     return [(bounds[b], bounds[b + 1]) for b in range(nb)], threads
 
 
-def _run(fn: Any, n: int) -> list:
-    """Run ``fn(lo, hi)`` over batches of ``range(n)``; results in batch order."""
-    batches, threads = _batches(n)
+def _run(fn: Any, n: int, store: Any = None) -> list:
+    """Run ``fn(lo, hi)`` over batches of ``range(n)``; results in batch order.
+
+    A store whose batched calls go out concurrently (``store.fetches_concurrently``, as
+    FSStore over S3) gets batches of at least ``_CONCURRENT_BATCH`` chunks."""
+    concurrent = getattr(store, "fetches_concurrently", False)
+    batches, threads = _batches(n, _CONCURRENT_BATCH if concurrent else 1)
     if threads == 1:
         return [fn(lo, hi) for lo, hi in batches]
     pool = config.executor(threads)
@@ -105,7 +115,7 @@ def read(ctx: ChunkContext, proj: Any, out: np.ndarray) -> np.ndarray:
     keys = proj.chunk_keys(ctx.key_prefix, ctx.separator)
     pipeline = ctx.pipeline
     if pipeline.dtype.hasobject:
-        _run(lambda lo, hi: _read_objects(ctx, proj, keys, lo, hi, out), n)
+        _run(lambda lo, hi: _read_objects(ctx, proj, keys, lo, hi, out), n, ctx.store)
         return out
     direct = (
         not pipeline.filters
@@ -149,7 +159,7 @@ def read(ctx: ChunkContext, proj: Any, out: np.ndarray) -> np.ndarray:
             pipeline.decode_into(cdata, chunk, key)
             proj.copy_from_chunk(i, chunk, out)
 
-    _run(read_batch, n)
+    _run(read_batch, n, ctx.store)
     return out
 
 
@@ -220,7 +230,7 @@ def write(ctx: ChunkContext, proj: Any, value: np.ndarray) -> None:
             return {}, []
         return to_set, to_delete
 
-    for to_set, to_delete in _run(write_batch, n):
+    for to_set, to_delete in _run(write_batch, n, store):
         _store_results(store, to_set, to_delete, {})
 
 

@@ -457,7 +457,8 @@ def group(
     Parameters
     ----------
     store : MutableMapping or str, optional
-        A store, or a path (a ``DirectoryStore``; a ``.zip`` path gives a ``ZipStore``).
+        A store, a path (a ``DirectoryStore``; a ``.zip`` path gives a ``ZipStore``) or
+        a URL (an ``FSStore``).
     overwrite : bool
         Remove everything at the path first.
     zarr_version, meta_array
@@ -497,6 +498,9 @@ def open_group(
     when the document is there; False never does."""
     check_v2_only(zarr_version=zarr_version, meta_array=meta_array)
     store = normalize_store_arg(store, storage_options=storage_options, mode=mode)
+    if chunk_store is not None:
+        chunk_store = normalize_store_arg(chunk_store, storage_options=storage_options,
+                                          mode=mode)
     path = normalize_path(path)
     from czarr.creation import _use_consolidated
 

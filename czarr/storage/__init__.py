@@ -27,6 +27,7 @@ from czarr.storage.base import (
 )
 from czarr.storage.cache import LRUStoreCache
 from czarr.storage.directory import DirectoryStore, NestedDirectoryStore, TempStore
+from czarr.storage.fsstore import FSStore
 from czarr.storage.memory import DictStore, KVStore, MemoryStore
 from czarr.storage.mongodb import MongoDBStore
 from czarr.storage.redis import RedisStore
@@ -35,6 +36,7 @@ from czarr.storage.zip import ZipStore
 __all__ = [
     "DictStore",
     "DirectoryStore",
+    "FSStore",
     "KVStore",
     "LRUStoreCache",
     "MemoryStore",

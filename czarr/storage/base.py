@@ -15,6 +15,7 @@ into a store.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterable, Mapping, MutableMapping
 from typing import Any
 
@@ -632,18 +633,21 @@ def normalize_store_arg(store: Any, storage_options: dict | None = None, mode: s
     Parameters
     ----------
     store : None, str, os.PathLike or MutableMapping
-        None gives a new :class:`~czarr.storage.MemoryStore`; a path ending in ``.zip``
-        a :class:`~czarr.storage.ZipStore`, any other path a
-        :class:`~czarr.storage.DirectoryStore` (``file://`` URLs are local paths); a
-        mapping is returned as is.
+        None gives a new :class:`~czarr.storage.MemoryStore`; a URL (``s3://...``,
+        ``gs://``, ``https://``, ``memory://``, ``file://``, ``a::b`` chains) an
+        :class:`~czarr.storage.FSStore`; a path ending in ``.zip`` a
+        :class:`~czarr.storage.ZipStore`, any other path a
+        :class:`~czarr.storage.DirectoryStore`; an ``fsspec.FSMap`` an ``FSStore`` over
+        the same filesystem and root; another mapping is returned as is.
     storage_options : dict, optional
-        Options for the store a URL makes (fsspec's); refused for local paths.
+        Options for the fsspec filesystem of a URL (credentials, ``client_kwargs``...);
+        refused for local paths.
+    mode : {'r', 'r+', 'a', 'w', 'w-', 'x'}
+        The file mode of the array or group being opened. An ``FSStore`` gets it as is
+        (``'r'`` makes it read-only); a ``ZipStore`` is opened with ``'r'``; ``'a'`` for
+        ``'r+'`` and ``'a'``; ``'w'``; ``'x'`` for ``'w-'`` and ``'x'``.
     zarr_version : {None, 2}
         zarr-python 2.18's experimental v3 switch; only version 2 here.
-    mode : {'r', 'r+', 'a', 'w', 'w-', 'x'}
-        The file mode of the array or group being opened; it picks the mode a
-        ``ZipStore`` is opened with (``'r'``; ``'a'`` for ``'r+'`` and ``'a'``; ``'w'``;
-        ``'x'`` for ``'w-'`` and ``'x'``).
 
     Returns
     -------
@@ -652,8 +656,9 @@ def normalize_store_arg(store: Any, storage_options: dict | None = None, mode: s
     Raises
     ------
     MissingDependencyError
-        ``store`` is a URL (``s3://...``, ``gs://...``, ``a::b`` chains): stores for
-        remote filesystems are not part of czarr yet.
+        ``store`` is a URL and fsspec (or s3fs, for S3) is not installed.
+    ValueError
+        ``storage_options`` with a local path, or an unknown ``mode``.
     TypeError
         ``store`` is none of the above.
     FileNotFoundError
@@ -667,20 +672,25 @@ def normalize_store_arg(store: Any, storage_options: dict | None = None, mode: s
 
         return MemoryStore()
     if isinstance(store, MutableMapping):
+        fsspec = sys.modules.get("fsspec")  # an FSMap means fsspec is imported already
+        if fsspec is not None and isinstance(store, fsspec.FSMap):
+            from czarr.storage.fsstore import FSStore
+
+            return FSStore(
+                store.root, fs=store.fs, mode=mode, check=store.check, create=store.create,
+                missing_exceptions=store.missing_exceptions, **(storage_options or {}),
+            )
         return store
     if isinstance(store, os.PathLike):
         store = os.fspath(store)
     if isinstance(store, str):
         if mode not in _ZIP_MODES:
             raise ValueError(f"invalid mode {mode!r}: expected one of r, r+, a, w, w-, x")
-        if store.startswith("file://") and "::" not in store:
-            store = store[len("file://"):]
-        elif "://" in store or "::" in store:
-            raise MissingDependencyError(
-                f"czarr cannot open {store!r} yet: stores for remote filesystems (fsspec "
-                "URLs such as s3://, gs://, http://) come in a later release. Pass a "
-                "mapping instead, e.g. fsspec.get_mapper(url)."
-            )
+        if "://" in store or "::" in store:
+            return _url_store(store, mode, storage_options)
+        if storage_options:
+            raise ValueError(
+                f"storage_options are for URLs (s3://, gs://...), not the local path {store!r}")
         if store.endswith(".zip"):
             from czarr.storage.zip import ZipStore
 
@@ -695,3 +705,18 @@ def normalize_store_arg(store: Any, storage_options: dict | None = None, mode: s
         f"not {type(store).__name__}"
     )
 
+
+def _url_store(url: str, mode: str, storage_options: dict[str, Any] | None) -> MutableMapping:
+    """An FSStore for ``url``, as zarr-python 2.18 makes one for every URL, ``file://``
+    included; without fsspec a plain ``file://`` URL still opens, as a DirectoryStore
+    over the same folder (the files are the same either way)."""
+    import importlib.util
+
+    if (url.startswith("file://") and "::" not in url and not storage_options
+            and importlib.util.find_spec("fsspec") is None):
+        from czarr.storage.directory import DirectoryStore
+
+        return DirectoryStore(url[len("file://"):])
+    from czarr.storage.fsstore import FSStore
+
+    return FSStore(url, mode=mode, **(storage_options or {}))

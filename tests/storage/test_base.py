@@ -4,6 +4,7 @@ make every storage function work on a plain dict or any other MutableMapping."""
 from __future__ import annotations
 
 import pathlib
+import sys
 import zipfile
 from collections.abc import MutableMapping
 
@@ -246,12 +247,25 @@ def test_normalize_store_arg_passes_mappings_through(mapping):
 
 
 def test_normalize_store_arg_directory(tmp_path, monkeypatch):
-    for arg in [str(tmp_path / "d.zarr"), tmp_path / "d.zarr", f"file://{tmp_path}/d.zarr"]:
+    for arg in [str(tmp_path / "d.zarr"), tmp_path / "d.zarr"]:
         store = normalize_store_arg(arg)
         assert isinstance(store, DirectoryStore)
         assert store.path == str(tmp_path / "d.zarr")
     monkeypatch.chdir(tmp_path)
     assert normalize_store_arg("rel").path == str(tmp_path / "rel")
+
+
+def test_normalize_store_arg_file_url_without_fsspec(tmp_path, monkeypatch):
+    # zarr-python 2.18 opens file:// URLs with FSStore (tests/storage/test_fsstore.py);
+    # without fsspec the same folder still opens, as a DirectoryStore
+    import importlib.util
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "fsspec" else real_find_spec(name, *a))
+    store = normalize_store_arg(f"file://{tmp_path}/d.zarr")
+    assert isinstance(store, DirectoryStore)
+    assert store.path == str(tmp_path / "d.zarr")
 
 
 @pytest.mark.parametrize(
@@ -296,13 +310,13 @@ def test_normalize_store_arg_zip_must_exist_to_read(tmp_path, mode):
 
 @pytest.mark.parametrize(
     "url", ["s3://bucket/data.zarr", "gs://b/x", "https://example.org/x.zarr",
-            "simplecache::s3://bucket/x"]
+            "simplecache::s3://bucket/x", "memory://x"]
 )
-def test_normalize_store_arg_urls_not_yet(url):
-    with pytest.raises(MissingDependencyError, match="later release") as info:
+def test_normalize_store_arg_urls_need_fsspec(url, monkeypatch):
+    monkeypatch.setitem(sys.modules, "fsspec", None)  # as if not installed
+    with pytest.raises(MissingDependencyError, match=r"pip install 'czarr\[s3\]'") as info:
         normalize_store_arg(url)
     assert isinstance(info.value, ImportError)
-    assert "fsspec.get_mapper" in str(info.value)
 
 
 @pytest.mark.parametrize("bad", [42, 1.5, b"bytes/path", ["a"], object()])
