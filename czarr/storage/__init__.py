@@ -25,11 +25,13 @@ from czarr.storage.base import (
     rmdir,
     setitems,
 )
+from czarr.storage.dbm import DBMStore
 from czarr.storage.directory import DirectoryStore
 from czarr.storage.memory import MemoryStore
 from czarr.storage.zip import ZipStore
 
 __all__ = [
+    "DBMStore",
     "DirectoryStore",
     "MemoryStore",
     "Store",
