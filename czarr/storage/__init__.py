@@ -28,12 +28,14 @@ from czarr.storage.base import (
 from czarr.storage.dbm import DBMStore
 from czarr.storage.directory import DirectoryStore
 from czarr.storage.memory import MemoryStore
+from czarr.storage.sqlite import SQLiteStore
 from czarr.storage.zip import ZipStore
 
 __all__ = [
     "DBMStore",
     "DirectoryStore",
     "MemoryStore",
+    "SQLiteStore",
     "Store",
     "ZipStore",
     "as_buffer",
