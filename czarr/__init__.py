@@ -55,7 +55,14 @@ from czarr.creation import (
     zeros_like,
 )
 from czarr.hierarchy import Group, group, open_group
-from czarr.storage import DirectoryStore, MemoryStore, ZipStore
+from czarr.storage import (
+    DBMStore,
+    DirectoryStore,
+    LMDBStore,
+    MemoryStore,
+    SQLiteStore,
+    ZipStore,
+)
 
 __version__ = "0.1.0"
 
@@ -70,6 +77,7 @@ __all__ = [
     "create", "empty", "zeros", "ones", "full", "array", "open", "open_array", "open_like",
     "empty_like", "zeros_like", "ones_like", "full_like",
     "MemoryStore", "DirectoryStore", "ZipStore",
+    "DBMStore", "SQLiteStore", "LMDBStore",
     "Codec", "Blosc", "Zstd", "LZ4", "Zlib", "GZip", "BZ2", "LZMA", "get_codec",
     "register_codec", "VLenUTF8", "VLenBytes", "VLenArray", "JSON", "Pickle", "Delta",
     "FixedScaleOffset", "Quantize", "AsType", "BitRound", "Categorize", "PackBits", "Shuffle",

@@ -4,7 +4,8 @@ Any ``MutableMapping[str, bytes]`` is a store. :mod:`czarr.storage.base` holds t
 contract (the :class:`Store` base class and the functions czarr calls on any store, with
 generic fallbacks that work on a plain ``dict``); each store family lives in its own
 module: :class:`MemoryStore` (memory), :class:`DirectoryStore` (a folder, one file per
-key) and :class:`ZipStore` (a zip file).
+key), :class:`ZipStore` (a zip file) and the embedded databases :class:`DBMStore`,
+:class:`SQLiteStore` and :class:`LMDBStore` (the last needs the ``lmdb`` extra).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from czarr.storage.base import (
 )
 from czarr.storage.dbm import DBMStore
 from czarr.storage.directory import DirectoryStore
+from czarr.storage.lmdb import LMDBStore
 from czarr.storage.memory import MemoryStore
 from czarr.storage.sqlite import SQLiteStore
 from czarr.storage.zip import ZipStore
@@ -34,6 +36,7 @@ from czarr.storage.zip import ZipStore
 __all__ = [
     "DBMStore",
     "DirectoryStore",
+    "LMDBStore",
     "MemoryStore",
     "SQLiteStore",
     "Store",
