@@ -92,3 +92,13 @@ def czarr_reads_zarr3(store) -> None:
     assert mine["g/b"].compressor.get_config() == {"id": "zlib", "level": 1}
     np.testing.assert_array_equal(mine["a"][:], INTS)
     np.testing.assert_array_equal(mine["g/b"][:], FLOATS)
+
+
+def check_dimension_separator(store) -> None:
+    """A store made with ``dimension_separator='/'`` gives arrays created in it nested
+    chunk keys."""
+    arr = czarr.zeros((4, 4), chunks=(2, 2), dtype="u1", store=store)
+    arr[:] = 1
+    assert arr.dimension_separator == "/"
+    assert {"0/0", "0/1", "1/0", "1/1"} <= set(store)
+    np.testing.assert_array_equal(czarr.open_array(store=store, mode="r")[:], 1)

@@ -308,3 +308,8 @@ def test_a_flavour_losing_empty_values_refuses_them(path):
         store.setitems({"f": b""})
     assert dict(store.db) == {b"a": b"1"}  # nothing half-kept
     assert "e" not in store
+
+
+def test_dimension_separator_reaches_new_arrays(path):
+    with DBMStore(path, open=dbm.dumb.open, dimension_separator="/") as store:
+        db_checks.check_dimension_separator(store)

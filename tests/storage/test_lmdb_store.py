@@ -316,3 +316,8 @@ def test_missing_package_names_the_extra(monkeypatch, path):
     assert "LMDBStore" in str(info.value)
     assert isinstance(info.value, ImportError)
     assert not os.path.exists(path)
+
+
+def test_dimension_separator_reaches_new_arrays(path):
+    with LMDBStore(path, dimension_separator="/") as store:
+        db_checks.check_dimension_separator(store)

@@ -394,3 +394,8 @@ def test_two_reader_processes_and_one_writer(path):
     with SQLiteStore(path, read_only=True) as store:
         assert len(listdir(store, "w")) == 60
         assert len(store) == 20 + 300 + 2
+
+
+def test_dimension_separator_reaches_new_arrays(path):
+    with SQLiteStore(path, dimension_separator="/") as store:
+        db_checks.check_dimension_separator(store)
