@@ -72,15 +72,18 @@ from czarr.creation import (
 from czarr.errors import MetadataError
 from czarr.hierarchy import Group, group, open_group
 from czarr.storage import (
+    DBMStore,
     DictStore,
     DirectoryStore,
     FSStore,
     KVStore,
+    LMDBStore,
     LRUStoreCache,
     MemoryStore,
     MongoDBStore,
     NestedDirectoryStore,
     RedisStore,
+    SQLiteStore,
     TempStore,
     ZipStore,
 )
@@ -99,7 +102,7 @@ __all__ = [
     "create", "empty", "zeros", "ones", "full", "array", "open", "open_array", "open_like",
     "empty_like", "zeros_like", "ones_like", "full_like",
     "MemoryStore", "DirectoryStore", "ZipStore",
-    "RedisStore", "MongoDBStore", "FSStore",
+    "RedisStore", "MongoDBStore", "FSStore", "DBMStore", "SQLiteStore", "LMDBStore",
     "Codec", "Blosc", "Zstd", "LZ4", "Zlib", "GZip", "BZ2", "LZMA", "get_codec",
     "register_codec", "VLenUTF8", "VLenBytes", "VLenArray", "JSON", "Pickle", "Delta",
     "FixedScaleOffset", "Quantize", "AsType", "BitRound", "Categorize", "PackBits", "Shuffle",

@@ -46,8 +46,8 @@ NOT_IN_CZARR = {
     "Context": "zarr-python 2.18's experimental store context",
     "migrate_1to2": "converts zarr-python 1 (pre-2016) metadata",
 }
-# stores being merged from their own branches: listed until they land
-PENDING = {"DBMStore", "SQLiteStore", "LMDBStore", "FSStore"}
+# names landing from other branches (none now)
+PENDING: set[str] = set()
 
 
 def _czarr_module(suffix):

@@ -4,7 +4,8 @@ Any ``MutableMapping[str, bytes]`` is a store. :mod:`czarr.storage.base` holds t
 contract (the :class:`Store` base class and the functions czarr calls on any store, with
 generic fallbacks that work on a plain ``dict``); each store family lives in its own
 module: :class:`MemoryStore` (memory), :class:`DirectoryStore` (a folder, one file per
-key) and :class:`ZipStore` (a zip file).
+key), :class:`ZipStore` (a zip file) and the embedded databases :class:`DBMStore`,
+:class:`SQLiteStore` and :class:`LMDBStore` (the last needs the ``lmdb`` extra).
 """
 
 from __future__ import annotations
@@ -26,23 +27,29 @@ from czarr.storage.base import (
     setitems,
 )
 from czarr.storage.cache import LRUStoreCache
+from czarr.storage.dbm import DBMStore
 from czarr.storage.directory import DirectoryStore, NestedDirectoryStore, TempStore
 from czarr.storage.fsstore import FSStore
+from czarr.storage.lmdb import LMDBStore
 from czarr.storage.memory import DictStore, KVStore, MemoryStore
 from czarr.storage.mongodb import MongoDBStore
 from czarr.storage.redis import RedisStore
+from czarr.storage.sqlite import SQLiteStore
 from czarr.storage.zip import ZipStore
 
 __all__ = [
+    "DBMStore",
     "DictStore",
     "DirectoryStore",
     "FSStore",
     "KVStore",
+    "LMDBStore",
     "LRUStoreCache",
     "MemoryStore",
     "MongoDBStore",
     "NestedDirectoryStore",
     "RedisStore",
+    "SQLiteStore",
     "Store",
     "TempStore",
     "ZipStore",
