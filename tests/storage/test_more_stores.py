@@ -164,3 +164,34 @@ def test_lru_cache_in_front_of_an_array_and_threads(tmp_path):
         t.join()
     assert errors == [] and cache.hits >= 7 * 100  # only the first reads missed
     assert pickle.loads(pickle.dumps(cache))._store == cache._store
+
+
+@pytest.mark.parametrize("make", [
+    lambda p: MemoryStore(), lambda p: NestedDirectoryStore(p / "n"),
+    lambda p: TempStore(dir=str(p)), lambda p: KVStore({}),
+    lambda p: LRUStoreCache(DirectoryStore(p / "c"), max_size=1 << 16),
+], ids=["memory", "nested", "temp", "kv", "lru"])
+def test_array_and_group_round_trip(tmp_path, make):
+    store = make(tmp_path)
+    root = czarr.group(store)
+    root.attrs["k"] = [1, 2]
+    a = root.create_dataset("g/a", shape=(30, 20), chunks=(7, 6), dtype="f4",
+                            compressor=czarr.Zstd(3))
+    a[...] = np.arange(600, dtype="f4").reshape(30, 20)
+    b = root.zeros("b", shape=5, chunks=2, dtype="i2")
+    b[1:4] = [7, 8, 9]
+    again = czarr.open_group(store, mode="r")
+    assert again.attrs["k"] == [1, 2]
+    np.testing.assert_array_equal(again["g/a"][...], a[...])
+    assert again["b"][...].tolist() == [0, 7, 8, 9, 0]
+    assert sorted(again.group_keys()) == ["g"] and sorted(again.array_keys()) == ["b"]
+
+
+def test_czarr_reads_nested_arrays_zarr_python_3_wrote(tmp_path):
+    path = str(tmp_path / "z3.zarr")
+    z = zarr.create_array(path, shape=(4, 6), chunks=(2, 3), dtype="u2", zarr_format=2,
+                          chunk_key_encoding={"name": "v2", "separator": "/"})
+    z[...] = np.arange(24).reshape(4, 6)
+    assert os.path.isfile(tmp_path / "z3.zarr" / "1" / "1")
+    ours = czarr.open_array(NestedDirectoryStore(path), mode="r")
+    np.testing.assert_array_equal(ours[...], np.arange(24).reshape(4, 6))
