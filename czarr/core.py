@@ -40,6 +40,7 @@ from czarr.indexing import (
 from czarr.layout import (
     array_meta_key,
     attrs_key,
+    check_not_v3,
     check_v2_only,
     chunk_key_prefix,
     normalize_path,
@@ -126,6 +127,7 @@ class Array(Node):
         try:
             data = self._store[key]
         except KeyError:
+            check_not_v3(self._store, self._path, writing=False)
             raise ArrayNotFoundError(f"no array at path {self._path!r}") from None
         default_separator = getattr(self._store, "_dimension_separator", None) or "."
         self._set_metadata(decode_array_metadata(data, key=key,

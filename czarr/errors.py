@@ -102,3 +102,8 @@ def err_too_many_indices(selection: tuple, shape: tuple) -> None:
     than the array has dimensions."""
     raise IndexError(f"too many indices for array; expected {len(shape)}, "
                      f"got {len(selection)}")
+
+
+class UnsupportedFormatError(MetadataError):
+    """The store holds another format's metadata (Zarr v3's ``zarr.json``) where czarr
+    would read or write Zarr v2; czarr never mixes the two in one hierarchy."""

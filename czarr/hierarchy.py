@@ -23,6 +23,7 @@ from czarr.errors import (
 )
 from czarr.layout import (
     attrs_key,
+    check_not_v3,
     check_v2_only,
     contains_array,
     contains_group,
@@ -84,6 +85,7 @@ class Group(Node, MutableMapping):
         if contains_array(store, self._path):
             raise ContainsArrayError(f"an array exists at path {self._path!r}, not a group")
         if group_meta_key(self._path) not in store:
+            check_not_v3(store, self._path, writing=False)
             raise GroupNotFoundError(f"no group at path {self._path!r}")
         self._attrs = Attributes(
             store, key=attrs_key(self._path), read_only=read_only, cache=cache_attrs
@@ -516,6 +518,7 @@ def open_group(
         if contains_array(store, path):
             raise ContainsArrayError(f"an array exists at path {path!r}, not a group")
         if not contains_group(store, path):
+            check_not_v3(store, path, writing=False)
             raise GroupNotFoundError(f"no group at path {path!r}")
     elif mode == "w":
         init_group(store, overwrite=True, path=path, chunk_store=chunk_store)

@@ -16,7 +16,12 @@ import warnings
 from collections.abc import MutableMapping
 from typing import Any
 
-from czarr.errors import CodecError, ContainsArrayError, ContainsGroupError
+from czarr.errors import (
+    CodecError,
+    ContainsArrayError,
+    ContainsGroupError,
+    UnsupportedFormatError,
+)
 from czarr.metadata.normalize import (
     normalize_chunks,
     normalize_dimension_separator,
@@ -329,8 +334,50 @@ def _require_parent_groups(store: Any, path: str, chunk_store: Any) -> None:
             store[group_meta_key(parent)] = encode_group_metadata()
 
 
+V3_META_KEY = "zarr.json"
+
+
+def v3_metadata_key(store: Any, path: str | None = None) -> str | None:
+    """The key of a Zarr v3 ``zarr.json`` at ``path`` or at one of its parents, if the
+    store holds one (a hierarchy czarr must not write v2 metadata into)."""
+    path = normalize_path(path)
+    parts = path.split("/") if path else []
+    for i in range(len(parts), -1, -1):
+        key = "/".join(parts[:i] + [V3_META_KEY])
+        try:
+            if key in store:
+                return key
+        except TypeError:  # pragma: no cover - a store refusing the key's type
+            return None
+    return None
+
+
+def check_not_v3(store: Any, path: str | None, writing: bool,
+                 overwrite: bool = False) -> None:
+    """Refuse to read or write Zarr v2 where the store holds Zarr v3 metadata.
+
+    Raises
+    ------
+    czarr.errors.UnsupportedFormatError
+        Naming the ``zarr.json`` key. An overwrite of the very node that holds it is
+        allowed (everything under it is removed first, so no mix remains).
+    """
+    key = v3_metadata_key(store, path)
+    if key is None:
+        return
+    node = key.rpartition("/")[0]
+    if writing and overwrite and node == normalize_path(path):
+        return
+    what = "write Zarr v2 metadata into" if writing else "read"
+    raise UnsupportedFormatError(
+        f"cannot {what} {normalize_path(path) or '/'!r}: the store holds Zarr v3 metadata "
+        f"({key!r}); czarr reads and writes Zarr v2 only for now, and never mixes the two "
+        "formats in one hierarchy")
+
+
 def _prepare_node(store: Any, path: str, overwrite: bool, chunk_store: Any) -> None:
     """Check ``path`` is free (or clear it when overwriting) and create its parents."""
+    check_not_v3(store, path, writing=True, overwrite=overwrite)
     _check_parents(store, path, overwrite)
     if not overwrite:
         if contains_array(store, path):

@@ -1,0 +1,66 @@
+"""czarr never writes Zarr v2 metadata into a hierarchy that holds Zarr v3 metadata
+(``zarr.json``), and reading one raises an error that names the format (the v3 format
+itself is not supported yet). Was: ``czarr.open`` of what zarr-python 3 wrote returned an
+empty group and wrote a ``.zgroup`` into the v3 store."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+import zarr
+
+import czarr
+from czarr.errors import UnsupportedFormatError
+
+
+@pytest.fixture
+def v3_store(tmp_path):
+    path = str(tmp_path / "x.zarr")
+    z = zarr.create_array(path, shape=(100, 100), chunks=(10, 10), dtype="i4")
+    z[...] = np.arange(10000).reshape(100, 100)
+    root = zarr.open_group(str(tmp_path / "g.zarr"), mode="w")
+    root.create_array("a", shape=(4,), dtype="u1")
+    return path, str(tmp_path / "g.zarr")
+
+
+def _files(path):
+    return sorted(os.path.relpath(os.path.join(d, f), path)
+                  for d, _, fs in os.walk(path) for f in fs)
+
+
+@pytest.mark.parametrize("mode", ["r", "r+", "a"])
+def test_opening_v3_data_raises_naming_the_format_and_writes_nothing(v3_store, mode):
+    array_path, group_path = v3_store
+    before = _files(array_path), _files(group_path)
+    for call in (lambda: czarr.open(array_path, mode=mode),
+                 lambda: czarr.open_group(group_path, mode=mode),
+                 lambda: czarr.open_array(array_path, mode=mode),
+                 lambda: czarr.open(group_path, mode=mode, path="a")):
+        with pytest.raises(UnsupportedFormatError,
+                           match=r"Zarr v3 metadata \('(a/)?zarr.json'\)"):
+            call()
+    assert (_files(array_path), _files(group_path)) == before
+    assert not any(f.endswith((".zgroup", ".zarray", ".zattrs")) for f in before[1])
+
+
+def test_no_v2_node_inside_a_v3_hierarchy(v3_store):
+    _, group_path = v3_store
+    store = czarr.DirectoryStore(group_path)
+    for call in (lambda: czarr.group(store, path="new"),
+                 lambda: czarr.zeros(3, store=store, path="new/arr"),
+                 lambda: czarr.open_group(store, mode="w", path="a/b")):
+        with pytest.raises(UnsupportedFormatError):
+            call()
+    assert not any(f.endswith((".zgroup", ".zarray")) for f in _files(group_path))
+    # zarr-python 3 still reads its data untouched
+    assert zarr.open_group(group_path, mode="r")["a"].shape == (4,)
+
+
+def test_an_explicit_overwrite_of_the_v3_node_replaces_it_whole(v3_store):
+    array_path, _ = v3_store
+    z = czarr.open(array_path, mode="w", shape=(3,), chunks=2, dtype="i1")
+    z[...] = [1, 2, 3]
+    assert "zarr.json" not in _files(array_path)
+    assert czarr.open(array_path, mode="r")[...].tolist() == [1, 2, 3]
