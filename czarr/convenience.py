@@ -281,6 +281,11 @@ def _copy_array(log: _LogWriter, source: Any, dest: Any, name: str, without_attr
     for attr in ("compressor", "filters", "order", "fill_value"):
         if hasattr(source, attr):
             kws.setdefault(attr, getattr(source, attr))
+    dtype = getattr(source, "dtype", None)
+    if (dtype is not None and dtype.hasobject and kws.get("filters")
+            and "object_codec" not in kws):
+        # an object array's first filter is its object codec: say so (no FutureWarning)
+        kws["object_codec"], kws["filters"] = kws["filters"][0], kws["filters"][1:]
     if "dimension_separator" not in kws and hasattr(source, "dimension_separator"):
         # a store that fixes its separator (DirectoryStore(dimension_separator=...)) wins
         store_separator = getattr(getattr(dest, "store", None), "_dimension_separator", None)
