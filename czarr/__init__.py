@@ -72,6 +72,7 @@ from czarr.creation import (
 from czarr.errors import MetadataError
 from czarr.hierarchy import Group, group, open_group
 from czarr.storage import (
+    ABSStore,
     DBMStore,
     DictStore,
     DirectoryStore,
@@ -103,6 +104,7 @@ __all__ = [
     "empty_like", "zeros_like", "ones_like", "full_like",
     "MemoryStore", "DirectoryStore", "ZipStore",
     "RedisStore", "MongoDBStore", "FSStore", "DBMStore", "SQLiteStore", "LMDBStore",
+    "ABSStore",
     "Codec", "Blosc", "Zstd", "LZ4", "Zlib", "GZip", "BZ2", "LZMA", "get_codec",
     "register_codec", "VLenUTF8", "VLenBytes", "VLenArray", "JSON", "Pickle", "Delta",
     "FixedScaleOffset", "Quantize", "AsType", "BitRound", "Categorize", "PackBits", "Shuffle",

@@ -30,8 +30,6 @@ API = json.load(open(os.path.join(COMPAT, "zarr2_api.json")))
 NOT_IN_CZARR = {
     "N5Store": "N5 is another format (out of scope)",
     "N5FSStore": "N5 is another format (out of scope)",
-    "ABSStore": "Azure Blob Storage: use FSStore('abfs://...') through adlfs; no Azure "
-                "emulator is reachable here to test a dedicated store",
     "ThreadSynchronizer": "synchronizers come with the Dask issue",
     "ProcessSynchronizer": "synchronizers come with the Dask issue",
     "Synchronizer": "synchronizers come with the Dask issue",

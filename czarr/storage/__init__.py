@@ -10,6 +10,7 @@ key), :class:`ZipStore` (a zip file) and the embedded databases :class:`DBMStore
 
 from __future__ import annotations
 
+from czarr.storage.absstore import ABSStore
 from czarr.storage.base import (
     Store,
     as_buffer,
@@ -38,6 +39,7 @@ from czarr.storage.sqlite import SQLiteStore
 from czarr.storage.zip import ZipStore
 
 __all__ = [
+    "ABSStore",
     "DBMStore",
     "DictStore",
     "DirectoryStore",

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-__all__ = ["mongod_server", "need_program", "redis_server"]
+__all__ = ["azurite_server", "mongod_server", "need_program", "redis_server"]
 
 
 def need_program(name: str, how_to_install: str, *, fail_in_ci: bool = True) -> str:
@@ -46,6 +46,15 @@ def _redis_pong(port: int) -> bool:
         with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
             s.sendall(b"PING\r\n")
             return s.recv(64).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def _accepts(port: int) -> bool:
+    """Whether something accepts connections on ``port``."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
     except OSError:
         return False
 
@@ -124,3 +133,26 @@ def mongod_server(folder: Path) -> Iterator[int]:
     ]
     with _serve(command, _mongod_ready, folder, "mongod", timeout=60.0) as port:
         yield port
+
+
+# Azurite's documented development account (public, the same in every Azurite)
+AZURITE_CONNECTION_STRING = (
+    "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey="
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;"
+    "BlobEndpoint=http://127.0.0.1:{port}/devstoreaccount1;"
+)
+
+
+@contextmanager
+def azurite_server(folder: Path, exe: str) -> Iterator[str]:
+    """A throwaway Azurite Blob service (``azurite-blob`` or ``azurite``) on 127.0.0.1
+    keeping its files in ``folder``; yields its connection string."""
+    def command(port: int) -> list[str]:
+        args = [exe, "--blobHost", "127.0.0.1", "--blobPort", str(port),
+                "--location", str(folder), "--silent", "--skipApiVersionCheck", "--loose"]
+        if os.path.basename(exe) == "azurite":  # every service: keep the others local too
+            args += ["--queueHost", "127.0.0.1", "--tableHost", "127.0.0.1"]
+        return args
+
+    with _serve(command, _accepts, folder, "azurite", timeout=60.0) as port:
+        yield AZURITE_CONNECTION_STRING.format(port=port)
