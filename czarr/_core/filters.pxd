@@ -15,3 +15,6 @@ cdef void unshuffle_into(const unsigned char* src, unsigned char* dest, size_t n
 # HDF5's Fletcher-32 (big-endian 16-bit words, an odd last byte as a high byte), the
 # checksum numcodecs.Fletcher32 stores.
 cdef uint32_t fletcher32_hdf5(const unsigned char* data, size_t nbytes) noexcept nogil
+
+# CRC-32C (Castagnoli), continuing from crc (0 to start), as Zarr v3's crc32c codec.
+cdef uint32_t crc32c(const unsigned char* data, size_t nbytes, uint32_t crc) noexcept nogil

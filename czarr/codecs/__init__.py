@@ -8,7 +8,7 @@ from czarr.codecs.abc import Codec
 from czarr.codecs.base64 import Base64
 from czarr.codecs.blosc import Blosc
 from czarr.codecs.bz2 import BZ2
-from czarr.codecs.checksums import CRC32, Adler32, Fletcher32
+from czarr.codecs.checksums import CRC32, CRC32C, Adler32, Fletcher32
 from czarr.codecs.filters import AsType, BitRound, Categorize, Delta, FixedScaleOffset, Quantize
 from czarr.codecs.lz4 import LZ4
 from czarr.codecs.lzma import LZMA
@@ -24,7 +24,7 @@ for _cls in (Blosc, Zstd, LZ4, Zlib, GZip, BZ2, LZMA):
 for _cls in (VLenUTF8, VLenBytes, VLenArray, JSON, Pickle, Base64):
     register_codec(_cls)
 for _cls in (Delta, FixedScaleOffset, Quantize, AsType, BitRound, Categorize, PackBits,
-             Shuffle, CRC32, Adler32, Fletcher32):
+             Shuffle, CRC32, CRC32C, Adler32, Fletcher32):
     register_codec(_cls)
 del _cls
 
@@ -32,7 +32,7 @@ __all__ = ["Codec", "get_codec", "register_codec", "codec_registry", "Blosc", "Z
            "LZ4", "Zlib", "GZip", "BZ2", "LZMA"]
 __all__ += ["VLenUTF8", "VLenBytes", "VLenArray", "JSON", "Pickle", "Base64"]
 __all__ += ["Delta", "FixedScaleOffset", "Quantize", "AsType", "BitRound", "Categorize",
-            "PackBits", "Shuffle", "CRC32", "Adler32", "Fletcher32"]
+            "PackBits", "Shuffle", "CRC32", "CRC32C", "Adler32", "Fletcher32"]
 
 
 ncores = __import__("os").cpu_count() or 1  # what numcodecs (and so zarr-python 2) exports

@@ -18,7 +18,7 @@ from czarr.codecs.abc import Codec
 from czarr.codecs.filters import deliver, flat_array
 from czarr.errors import CodecError
 
-__all__ = ["CRC32", "Adler32", "Fletcher32"]
+__all__ = ["CRC32", "CRC32C", "Adler32", "Fletcher32"]
 
 _LOCATIONS = ("start", "end")
 
@@ -106,6 +106,28 @@ class Adler32(_ZlibChecksum32):
 
     def _checksum(self, data: Any) -> int:
         return zlib.adler32(data)
+
+
+class CRC32C(_ZlibChecksum32):
+    """CRC-32C (Castagnoli) of the data, computed without the GIL, stored as 4
+    little-endian bytes after the data by default: ``numcodecs.CRC32C`` and Zarr v3's
+    ``crc32c`` codec.
+
+    Parameters
+    ----------
+    location : {'start', 'end'}, optional
+        Where the checksum goes: after the data (default) or before it.
+    """
+
+    codec_id = "crc32c"
+
+    def __init__(self, location: str | None = None) -> None:
+        super().__init__(location)
+        if location is None:
+            self.location = "end"
+
+    def _checksum(self, data: Any) -> int:
+        return _filters.crc32c_checksum(data)
 
 
 class Fletcher32(_Checksum32):

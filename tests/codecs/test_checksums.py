@@ -164,3 +164,26 @@ def test_registry_ids():
     for codec_id, cls in [("crc32", cc.CRC32), ("adler32", cc.Adler32),
                           ("fletcher32", cc.Fletcher32)]:
         assert cc.codec_registry[codec_id] is cls
+
+
+def test_crc32c_matches_numcodecs_and_the_standard_check_value():
+    import os
+
+    import numcodecs.checksum32
+
+    from czarr._core.filters import crc32c_checksum
+    from czarr.codecs import CRC32C
+
+    assert crc32c_checksum(b"123456789") == 0xE3069283  # the CRC-32C check value
+    assert crc32c_checksum(b"") == 0
+    for n in (0, 1, 7, 8, 9, 1000, 65537):
+        data = os.urandom(n)
+        for loc in (None, "start", "end"):
+            ours, theirs = CRC32C(loc), numcodecs.checksum32.CRC32C(loc)
+            assert ours.encode(data) == bytes(theirs.encode(data))
+            assert ours.get_config() == theirs.get_config()
+            assert bytes(ours.decode(theirs.encode(data))) == data
+    bad = bytearray(CRC32C().encode(b"abcdef"))
+    bad[0] ^= 1
+    with pytest.raises(CodecError, match="crc32c checksum mismatch"):
+        CRC32C().decode(bytes(bad))
