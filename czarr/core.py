@@ -11,7 +11,6 @@ module knows neither how stores keep bytes nor how codecs work.
 from __future__ import annotations
 
 import math
-import re
 import warnings
 from collections.abc import Iterator, MutableMapping
 from typing import Any
@@ -20,8 +19,8 @@ import numpy as np
 
 from czarr import engine, growth
 from czarr.attrs import Attributes
-from czarr.codecs import get_codec
 from czarr.errors import ArrayNotFoundError, ReadOnlyError
+from czarr.formats import chunk_layout, load_array_metadata
 from czarr.indexing import (
     BlockIndex,
     OIndex,
@@ -38,17 +37,14 @@ from czarr.indexing import (
     selection_kind,
 )
 from czarr.layout import (
-    array_meta_key,
     attrs_key,
-    check_not_v3,
     check_v2_only,
     chunk_key_prefix,
     normalize_path,
 )
-from czarr.metadata.v2 import ArrayMetadata, decode_array_metadata
 from czarr.node import Node
 from czarr.pipeline import ChunkPipeline
-from czarr.storage import getsize, listdir
+from czarr.storage import getsize
 from czarr.util import human_readable_size
 
 __all__ = ["Array"]
@@ -123,35 +119,35 @@ class Array(Node):
 
     # ------------------------------------------------------------------ metadata
     def _load_metadata(self) -> None:
-        key = array_meta_key(self._path)
-        try:
-            data = self._store[key]
-        except KeyError:
-            check_not_v3(self._store, self._path, writing=False)
-            raise ArrayNotFoundError(f"no array at path {self._path!r}") from None
         default_separator = getattr(self._store, "_dimension_separator", None) or "."
-        self._set_metadata(decode_array_metadata(data, key=key,
-                                                 default_separator=default_separator))
+        try:
+            meta = load_array_metadata(self._store, self._path, default_separator)
+        except KeyError:
+            raise ArrayNotFoundError(f"no array at path {self._path!r}") from None
+        self._set_metadata(meta)
 
-    def _set_metadata(self, meta: ArrayMetadata) -> None:
+    def _set_metadata(self, meta: Any) -> None:
+        layout = chunk_layout(meta, self._path, self._store, self._chunk_store)
         self._meta = meta
-        self._shape = tuple(meta.shape)
-        self._chunks = tuple(meta.chunks)
-        self._dtype = np.dtype(meta.dtype)
-        self._order = meta.order
-        self._fill_value = meta.fill_value
-        self._dimension_separator = meta.dimension_separator
-        self._compressor = get_codec(meta.compressor) if meta.compressor else None
-        self._filters = [get_codec(f) for f in meta.filters] if meta.filters else None
+        self._layout = layout
+        self._shape = layout.shape
+        self._chunks = layout.chunks
+        self._dtype = layout.dtype
+        self._order = layout.order
+        self._fill_value = layout.fill_value
+        self._dimension_separator = layout.separator
+        self._compressor = layout.compressor
+        self._filters = layout.filters
         self._pipeline = ChunkPipeline(
             self._dtype, self._chunks, self._order, self._compressor, self._filters
         )
         self._fill_bytes = (b"" if self._dtype.hasobject
                             else _fill_bytes(self._fill_value, self._dtype))
         self._ctx = engine.ChunkContext(
-            store=self.chunk_store,
-            key_prefix=self._key_prefix,
-            separator=self._dimension_separator,
+            store=layout.chunk_store,
+            key_prefix=layout.key_prefix,
+            separator=layout.separator,
+            zero_key=layout.zero_key,
             pipeline=self._pipeline,
             fill_bytes=self._fill_bytes,
             fill_is_nan=(
@@ -257,19 +253,9 @@ class Array(Node):
         return sum(1 for _ in self._initialized_chunk_keys())
 
     def _initialized_chunk_keys(self) -> Iterator[str]:
-        """Names (relative to the array, e.g. ``0.1`` or ``0/1``) of the stored chunks."""
-        sep = re.escape(self._dimension_separator)
-        pattern = re.compile(r"\d+" + (sep + r"\d+") * (self.ndim - 1) if self.ndim else r"0")
-        store = self.chunk_store
-        if self._dimension_separator == "." or self.ndim <= 1:
-            for name in listdir(store, self._path):
-                if pattern.fullmatch(name):
-                    yield name
-        else:
-            prefix = self._key_prefix
-            for key in list(store):
-                if key.startswith(prefix) and pattern.fullmatch(key[len(prefix):]):
-                    yield key[len(prefix):]
+        """Names (relative to the array, e.g. ``0.1``, ``0/1`` or ``c/0/1``) of the
+        stored chunks (the inner chunks of a sharded array)."""
+        return self._layout.stored_chunks()
 
     def _info_items(self) -> list[tuple[str, str]]:
         items = [

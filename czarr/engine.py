@@ -51,6 +51,13 @@ class ChunkContext:
     has_fill_value: bool
     write_empty_chunks: bool
     fill_value: Any = None
+    zero_key: str | None = None  # a 0-d array's chunk key (key_prefix + "0" when None)
+
+    def chunk_keys(self, proj: Any) -> list[str]:
+        """The store keys of a projection's chunks, in its order."""
+        if self.zero_key is not None and not proj.ndim:
+            return [self.zero_key] * proj.nchunks
+        return proj.chunk_keys(self.key_prefix, self.separator)
 
     @property
     def order(self) -> str:
@@ -112,7 +119,7 @@ def read(ctx: ChunkContext, proj: Any, out: np.ndarray) -> np.ndarray:
     n = proj.nchunks
     if n == 0:
         return out
-    keys = proj.chunk_keys(ctx.key_prefix, ctx.separator)
+    keys = ctx.chunk_keys(proj)
     pipeline = ctx.pipeline
     if pipeline.dtype.hasobject:
         _run(lambda lo, hi: _read_objects(ctx, proj, keys, lo, hi, out), n, ctx.store)
@@ -184,7 +191,7 @@ def write(ctx: ChunkContext, proj: Any, value: np.ndarray) -> None:
     if n == 0:
         return
     store = ctx.store
-    keys = proj.chunk_keys(ctx.key_prefix, ctx.separator)
+    keys = ctx.chunk_keys(proj)
     pipeline = ctx.pipeline
     chunk_shape = pipeline.chunks
     chunk_items = math.prod(chunk_shape)

@@ -8,15 +8,13 @@ the fill value, so values cut off by an earlier shrink never reappear.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from czarr.layout import array_meta_key
+from czarr.formats import store_array_shape
 from czarr.metadata.normalize import normalize_shape
-from czarr.metadata.v2 import encode_array_metadata
 from czarr.storage import delitems
 
 if TYPE_CHECKING:
@@ -37,18 +35,18 @@ def resize(arr: Array, *args: Any) -> None:
             f"new shape {new_shape} is {len(new_shape)}-d")
     if new_shape == old_shape:
         return
-    meta = dataclasses.replace(arr._meta, shape=new_shape)
-    arr._store[array_meta_key(arr._path)] = encode_array_metadata(meta)
+    meta = store_array_shape(arr._store, arr._path, arr._meta, new_shape)
     arr._set_metadata(meta)
     chunks = arr._chunks
+    layout = arr._layout
     # chunks wholly outside the new shape go
     gone = []
     for name in arr._initialized_chunk_keys():
-        coords = [int(c) for c in name.split(arr._dimension_separator)]
+        coords = layout.chunk_coords(name)
         if any(c * k >= n for c, k, n in zip(coords, chunks, new_shape)):
-            gone.append(arr._key_prefix + name)
+            gone.append(layout.chunk_key(coords))
     if gone:
-        delitems(arr.chunk_store, gone)
+        delitems(layout.chunk_store, gone)
     # what grew out of a kept edge chunk reads as the fill value
     fill = arr._fill_value if arr._fill_value is not None else 0
     # (within the old chunk grid: chunks past it were deleted or never written)

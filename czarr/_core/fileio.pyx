@@ -17,7 +17,7 @@ from libc.errno cimport EINTR, EISDIR, ENOENT, ENOTDIR, errno
 from libc.stdlib cimport free, malloc
 from posix.fcntl cimport O_CLOEXEC, O_NONBLOCK, O_RDONLY, open
 from posix.stat cimport S_ISDIR, S_ISREG, fstat, struct_stat
-from posix.unistd cimport close, read
+from posix.unistd cimport close, pread, read
 
 import os
 
@@ -166,3 +166,73 @@ cdef _raise(int state, int err, object path, object name):
             f"{name!r} is not a regular file ({path!r} is a FIFO, socket or device); "
             "a store value must be a file")
     raise OSError(err, os.strerror(err) if err else f"short read of {name!r}", path)
+
+
+def read_ranges(str path, list ranges, str name=None):
+    """Byte ranges ``(start, length)`` of one regular file, read with ``pread`` and the
+    GIL released; each is clipped to the file. Returns a list of ``bytes``.
+
+    Raises
+    ------
+    FileNotFoundError
+        No file at ``path`` (or a folder there).
+    NotAFileError
+        A FIFO, socket or device.
+    """
+    cdef Py_ssize_t n = len(ranges), i, got, want, start, size
+    cdef ssize_t r
+    cdef int fd, err = 0
+    cdef const char* cpath
+    cdef struct_stat st
+    encoded = os.fsencode(path)
+    cpath = encoded
+    with nogil:
+        fd = open(cpath, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        if fd < 0:
+            err = errno
+    if fd < 0:
+        if err in (ENOENT, ENOTDIR, EISDIR):
+            raise FileNotFoundError(err, os.strerror(err), path)
+        raise OSError(err, os.strerror(err), path)
+    cdef char** bufs = <char**>malloc(n * sizeof(char*) + 1)
+    cdef Py_ssize_t* starts = <Py_ssize_t*>malloc(n * sizeof(Py_ssize_t) + 1)
+    cdef Py_ssize_t* lengths = <Py_ssize_t*>malloc(n * sizeof(Py_ssize_t) + 1)
+    cdef Py_ssize_t* gots = <Py_ssize_t*>malloc(n * sizeof(Py_ssize_t) + 1)
+    try:
+        if not bufs or not starts or not lengths or not gots:
+            raise MemoryError()
+        if fstat(fd, &st) != 0:
+            raise OSError(errno, os.strerror(errno), path)
+        if S_ISDIR(st.st_mode):
+            raise FileNotFoundError(EISDIR, os.strerror(EISDIR), path)
+        if not S_ISREG(st.st_mode):
+            _raise(_SPECIAL, 0, path, name or path)
+        size = st.st_size
+        out = []
+        for i in range(n):
+            s0, length = ranges[i]
+            start = min(max(<Py_ssize_t>s0, 0), size)
+            want = min(<Py_ssize_t>length, size - start)
+            data = PyBytes_FromStringAndSize(NULL, want)
+            out.append(data)
+            bufs[i] = PyBytes_AS_STRING(data)
+            starts[i] = start
+            lengths[i] = want
+        with nogil:
+            for i in range(n):
+                got = 0
+                while got < lengths[i]:
+                    r = pread(fd, bufs[i] + got, lengths[i] - got, starts[i] + got)
+                    if r < 0 and errno == EINTR:
+                        continue
+                    if r <= 0:
+                        break
+                    got += r
+                gots[i] = got
+        for i in range(n):
+            if gots[i] != lengths[i]:
+                out[i] = out[i][:gots[i]]
+        return out
+    finally:
+        close(fd)
+        free(bufs); free(starts); free(lengths); free(gots)

@@ -27,6 +27,7 @@ __all__ = [
     "close",
     "delitems",
     "get_partial",
+    "get_ranges",
     "getitems",
     "getsize",
     "import_optional",
@@ -516,6 +517,39 @@ def get_partial(
     if method is None:
         return _generic_get_partial(store, key, start, length)
     return method(key, start, length)
+
+
+def get_ranges(store: MutableMapping, key: str, ranges: list[tuple[int, int]]) -> list[bytes]:
+    """Several byte ranges of the value at ``key``, in one call where the store can.
+
+    Parameters
+    ----------
+    store : MutableMapping
+    key : str
+    ranges : list of (start, length)
+        Non-negative offsets and lengths; each range is clipped to the value.
+
+    Returns
+    -------
+    list of bytes
+        One per range, in order. A store's own ``get_ranges`` serves them together
+        (concurrent requests for an object store, one compiled loop of ``pread`` for a
+        folder); otherwise ``get_partial`` serves each, or one read of the whole value
+        serves all when the store cannot read ranges.
+
+    Raises
+    ------
+    KeyError
+        ``key`` is not in the store.
+    """
+    method = getattr(store, "get_ranges", None)
+    if method is not None:
+        return list(method(key, ranges))
+    partial = getattr(store, "get_partial", None)
+    if partial is not None and len(ranges) == 1:
+        return [partial(key, ranges[0][0], ranges[0][1])]
+    view = memoryview(store[key]).cast("B")
+    return [bytes(view[s:s + n]) for s, n in ranges]
 
 
 def listdir(store: MutableMapping, path: str | None = None) -> list[str]:

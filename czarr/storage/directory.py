@@ -19,7 +19,7 @@ import stat
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from czarr._core.fileio import read_files
+from czarr._core.fileio import read_files, read_ranges
 from czarr.errors import BadKeyError, NotAFileError
 from czarr.storage.base import (
     Store,
@@ -350,6 +350,13 @@ class DirectoryStore(Store):
             return _read_fd(fd, count)
         finally:
             os.close(fd)
+
+    def get_ranges(self, key: str, ranges: list[tuple[int, int]]) -> list[bytes]:
+        """Byte ranges of one file, read with ``pread`` in one compiled call."""
+        try:
+            return read_ranges(self._file_path(key), list(ranges), key)
+        except FileNotFoundError:
+            raise KeyError(key) from None
 
     def listdir(self, path: str = "") -> list[str]:
         path = self._norm_path(path)

@@ -1,0 +1,276 @@
+"""Sharding (Zarr v3's ``sharding_indexed``): many inner chunks in one stored value.
+
+A shard holds the encoded inner chunks of a block of the chunk grid, one after the other,
+and an index: per inner chunk (in C order), its byte offset and length as two
+little-endian uint64 (both 2**64 - 1 for a chunk that is not there), followed by the
+index's CRC-32C, at the end of the shard (or at its start). :class:`ShardedChunks` shows
+the inner chunks of a sharded array as a store of their own, keyed ``'i.j.k'`` by their
+coordinates in the inner chunk grid, so the chunk engine, the projections and every
+selection kind run unchanged over inner chunks. Reads fetch each touched shard's index
+and then only the inner chunks asked for (byte ranges through the store's
+``get_ranges``), or the whole shard when most of it is wanted. Writes rebuild each
+touched shard once per batch, keeping the inner chunks not written, and store it with
+one call; a shard left empty is deleted. A lock per shard keeps two threads of one array
+from rewriting the same shard at once.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from typing import Any
+
+import numpy as np
+
+from czarr._core.filters import crc32c_checksum
+from czarr.errors import ChunkDecodeError
+from czarr.storage import base
+from czarr.storage.base import Store, as_buffer
+
+__all__ = ["ShardedChunks", "decode_index", "encode_shard"]
+
+_MISSING = 0xFFFFFFFFFFFFFFFF
+
+
+def decode_index(raw: bytes, n: int, crc: bool, key: str) -> np.ndarray:
+    """The ``(n, 2)`` uint64 offsets and lengths of a shard index; ChunkDecodeError
+    naming ``key`` for a short index or a wrong CRC-32C."""
+    size = 16 * n + (4 if crc else 0)
+    if len(raw) != size:
+        raise ChunkDecodeError(f"shard {key!r} is truncated: its index needs {size} bytes, "
+                               f"{len(raw)} are there")
+    if crc:
+        stored = int.from_bytes(raw[-4:], "little")
+        computed = crc32c_checksum(raw[:-4])
+        if stored != computed:
+            raise ChunkDecodeError(f"shard {key!r}: the index checksum does not match "
+                                   f"(stored 0x{stored:08x}, computed 0x{computed:08x})")
+    return np.frombuffer(raw, dtype="<u8", count=2 * n).reshape(n, 2)
+
+
+def encode_shard(chunks: list[Any], crc: bool, index_at_start: bool) -> bytes:
+    """A shard from its inner chunks' encoded bytes (None for a missing chunk)."""
+    n = len(chunks)
+    index = np.full((n, 2), _MISSING, dtype="<u8")
+    offset = 16 * n + (4 if crc else 0) if index_at_start else 0
+    parts = []
+    for i, data in enumerate(chunks):
+        if data is None:
+            continue
+        view = memoryview(as_buffer(data)).cast("B")
+        index[i] = (offset, view.nbytes)
+        parts.append(view)
+        offset += view.nbytes
+    raw = index.tobytes()
+    if crc:
+        raw += struct.pack("<I", crc32c_checksum(raw))
+    return b"".join([raw, *parts] if index_at_start else [*parts, raw])
+
+
+class ShardedChunks(Store):
+    """The inner chunks of a sharded array as a store keyed ``'i.j.k'``.
+
+    Parameters
+    ----------
+    store : MutableMapping
+        Where the shards are.
+    shard_key : callable
+        Shard grid coordinates -> the shard's key in ``store``.
+    shard_shape, chunk_shape : tuple of int
+        Elements per shard and per inner chunk (the first a multiple of the second).
+    index_location : {'end', 'start'}
+    index_crc32c : bool
+        Whether a CRC-32C follows the index.
+    """
+
+    def __init__(self, store: MutableMapping, shard_key: Callable[[tuple[int, ...]], str],
+                 shard_shape: tuple[int, ...], chunk_shape: tuple[int, ...],
+                 index_location: str = "end", index_crc32c: bool = True,
+                 shard_keys: Callable[[], Iterable[str]] | None = None) -> None:
+        if any(s % c for s, c in zip(shard_shape, chunk_shape)):
+            raise ValueError(f"shard shape {shard_shape} is not a multiple of the chunk "
+                             f"shape {chunk_shape}")
+        self.store = store
+        self._shard_key = shard_key
+        self._shard_keys = shard_keys
+        self.per_shard = tuple(s // c for s, c in zip(shard_shape, chunk_shape))
+        self.n = math.prod(self.per_shard)
+        self.index_at_start = index_location == "start"
+        self.crc = index_crc32c
+        self.index_size = 16 * self.n + (4 if index_crc32c else 0)
+        self.read_only = bool(getattr(store, "read_only", False))
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_lock = threading.Lock()
+        self.fetches_concurrently = getattr(store, "fetches_concurrently", False)
+
+    # -- keys -----------------------------------------------------------------------------
+
+    def _locate(self, key: str) -> tuple[str, int]:
+        """Inner chunk key -> (shard key, position of the chunk in the shard index)."""
+        coords = tuple(int(c) for c in key.split(".")) if self.per_shard else ()
+        shard = tuple(c // p for c, p in zip(coords, self.per_shard))
+        inner = 0
+        for c, p in zip(coords, self.per_shard):
+            inner = inner * p + c % p
+        return self._shard_key(shard), inner
+
+    def _inner_key(self, shard_key_coords: tuple[int, ...], inner: int) -> str:
+        coords = []
+        for p in reversed(self.per_shard):
+            coords.append(inner % p)
+            inner //= p
+        coords.reverse()
+        return ".".join(str(s * p + c) for s, p, c in
+                        zip(shard_key_coords, self.per_shard, coords)) or "0"
+
+    def _group(self, keys: Iterable[str]) -> dict[str, list[tuple[str, int]]]:
+        groups: dict[str, list[tuple[str, int]]] = {}
+        for key in keys:
+            shard, inner = self._locate(key)
+            groups.setdefault(shard, []).append((key, inner))
+        return groups
+
+    def _lock(self, shard: str) -> threading.Lock:
+        with self._locks_lock:
+            lock = self._locks.get(shard)
+            if lock is None:
+                lock = self._locks[shard] = threading.Lock()
+            return lock
+
+    # -- reading --------------------------------------------------------------------------
+
+    def _index(self, shard: str) -> np.ndarray | None:
+        """The shard's index, or None when the shard is not stored."""
+        try:
+            if self.index_at_start:
+                raw = base.get_partial(self.store, shard, 0, self.index_size)
+            else:
+                raw = base.get_partial(self.store, shard, -self.index_size, None)
+        except KeyError:
+            return None
+        return decode_index(bytes(raw), self.n, self.crc, shard)
+
+    def getitems(self, keys: Iterable[str]) -> dict[str, bytes]:
+        out: dict[str, bytes] = {}
+        for shard, members in self._group(keys).items():
+            index = self._index(shard)
+            if index is None:
+                continue
+            wanted = [(key, int(index[i, 0]), int(index[i, 1])) for key, i in members
+                      if index[i, 0] != _MISSING or index[i, 1] != _MISSING]
+            if not wanted:
+                continue
+            present = int(np.count_nonzero(index[:, 1] != _MISSING))
+            if len(wanted) * 2 > present:
+                value = bytes(memoryview(self.store[shard]).cast("B"))
+                datas = [value[o:o + n] for _, o, n in wanted]
+            else:
+                datas = base.get_ranges(self.store, shard, [(o, n) for _, o, n in wanted])
+            for (key, offset, nbytes), data in zip(wanted, datas):
+                if len(data) != nbytes:
+                    raise ChunkDecodeError(
+                        f"shard {shard!r}: the index points outside the shard (inner "
+                        f"chunk {key!r} at bytes {offset}..{offset + nbytes}, "
+                        f"{len(data)} there)")
+                out[key] = bytes(data)
+        return out
+
+    def __getitem__(self, key: str) -> bytes:
+        found = self.getitems([key])
+        if key not in found:
+            raise KeyError(key)
+        return found[key]
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, str):
+            return False
+        shard, inner = self._locate(key)
+        index = self._index(shard)
+        return index is not None and index[inner, 1] != _MISSING
+
+    # -- writing --------------------------------------------------------------------------
+
+    def _rewrite(self, changes: Mapping[str, Any], deletes: Iterable[str]) -> None:
+        if self.read_only:
+            from czarr.errors import ReadOnlyError
+
+            raise ReadOnlyError("the store is read-only")
+        groups: dict[str, dict[int, Any]] = {}
+        for key, value in changes.items():
+            shard, inner = self._locate(key)
+            groups.setdefault(shard, {})[inner] = as_buffer(value)
+        for key in deletes:
+            shard, inner = self._locate(key)
+            groups.setdefault(shard, {})[inner] = None
+        to_set: dict[str, bytes] = {}
+        to_delete: list[str] = []
+        locks = [self._lock(s) for s in sorted(groups)]
+        for lock in locks:
+            lock.acquire()
+        try:
+            for shard, new in groups.items():
+                chunks: list[Any] = [None] * self.n
+                if len(new) < self.n:  # keep what is not rewritten
+                    try:
+                        old = bytes(memoryview(self.store[shard]).cast("B"))
+                    except KeyError:
+                        old = None
+                    if old is not None:
+                        raw = (old[:self.index_size] if self.index_at_start
+                               else old[len(old) - self.index_size:])
+                        index = decode_index(raw, self.n, self.crc, shard)
+                        for i, (offset, nbytes) in enumerate(index.tolist()):
+                            if nbytes != _MISSING:
+                                if offset + nbytes > len(old):
+                                    raise ChunkDecodeError(
+                                        f"shard {shard!r}: the index points outside the "
+                                        "shard")
+                                chunks[i] = old[offset:offset + nbytes]
+                for i, value in new.items():
+                    chunks[i] = value
+                if all(c is None for c in chunks):
+                    to_delete.append(shard)
+                else:
+                    to_set[shard] = encode_shard(chunks, self.crc, self.index_at_start)
+            if to_set:
+                base.setitems(self.store, to_set)
+            if to_delete:
+                base.delitems(self.store, to_delete)
+        finally:
+            for lock in locks:
+                lock.release()
+
+    def setitems(self, mapping: Mapping[str, Any]) -> None:
+        self._rewrite(mapping, ())
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._rewrite({key: value}, ())
+
+    def delitems(self, keys: Iterable[str]) -> None:
+        self._rewrite({}, list(keys))
+
+    def __delitem__(self, key: str) -> None:
+        if key not in self:
+            raise KeyError(key)
+        self._rewrite({}, [key])
+
+    # -- listing --------------------------------------------------------------------------
+
+    def __iter__(self) -> Iterator[str]:
+        if self._shard_keys is None:
+            return iter(())
+        return self._iter()
+
+    def _iter(self) -> Iterator[str]:
+        assert self._shard_keys is not None
+        for shard_coords, shard in self._shard_keys():  # type: ignore[misc]
+            index = self._index(shard)
+            if index is None:
+                continue
+            for i in np.flatnonzero(index[:, 1] != _MISSING).tolist():
+                yield self._inner_key(shard_coords, i)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
