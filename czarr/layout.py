@@ -54,6 +54,7 @@ __all__ = [
 ARRAY_META_KEY = ".zarray"
 GROUP_META_KEY = ".zgroup"
 ATTRS_KEY = ".zattrs"
+V3_META_KEY = "zarr.json"  # Zarr v3: one document per node, attributes included
 
 # How zarr-python 2's default compressor, Blosc(cname='lz4', clevel=5, shuffle=SHUFFLE,
 # blocksize=0), is stored; compressor='default' writes czarr.codecs.Blosc's config for it.
@@ -127,9 +128,32 @@ def attrs_key(path: str | None = "") -> str:
     return path_prefix(path) + ATTRS_KEY
 
 
+def _v3_node_type(store: Any, path: str | None) -> str | None:
+    """The ``node_type`` of a Zarr v3 ``zarr.json`` at ``path``, or None."""
+    key = path_prefix(path) + V3_META_KEY
+    try:
+        data = store[key]
+    except KeyError:
+        return None
+    from czarr.metadata.v3 import node_type_v3
+
+    return node_type_v3(data, key=key)
+
+
+def node_format(store: Any, path: str | None = None) -> int | None:
+    """2 or 3 for the format of the node (array or group) at ``path``; None if none."""
+    prefix = path_prefix(path)
+    if prefix + ARRAY_META_KEY in store or prefix + GROUP_META_KEY in store:
+        return 2
+    if prefix + V3_META_KEY in store:
+        return 3
+    return None
+
+
 def contains_array(store: Any, path: str | None = None) -> bool:
-    """Whether ``store`` holds an array (a ``.zarray`` document) at ``path``."""
-    return array_meta_key(path) in store
+    """Whether ``store`` holds an array at ``path``: a ``.zarray`` document, or a Zarr v3
+    ``zarr.json`` whose ``node_type`` is ``array``."""
+    return array_meta_key(path) in store or _v3_node_type(store, path) == "array"
 
 
 def contains_group(store: Any, path: str | None = None, explicit_only: bool = True) -> bool:
@@ -139,7 +163,7 @@ def contains_group(store: Any, path: str | None = None, explicit_only: bool = Tr
     ``.zgroup`` is not a group (``explicit_only``, zarr-python 2.18's v3 option, is
     always True for v2).
     """
-    return group_meta_key(path) in store
+    return group_meta_key(path) in store or _v3_node_type(store, path) == "group"
 
 
 # ---------------------------------------------------------------------------------------
@@ -314,7 +338,16 @@ def _check_parents(store: Any, path: str, overwrite: bool) -> None:
             raise ContainsArrayError(f"path {parent!r} contains an array")
 
 
-def _require_parent_groups(store: Any, path: str, chunk_store: Any) -> None:
+def _group_document(zarr_format: int) -> tuple[str, bytes]:
+    if zarr_format == 3:
+        from czarr.metadata.v3 import encode_group_metadata_v3
+
+        return V3_META_KEY, encode_group_metadata_v3({})
+    return GROUP_META_KEY, encode_group_metadata()
+
+
+def _require_parent_groups(store: Any, path: str, chunk_store: Any,
+                           zarr_format: int = 2) -> None:
     """Create the groups above ``path`` that are missing; arrays among them are replaced.
 
     Only reached once :func:`_check_parents` passed, i.e. arrays in the way are only
@@ -325,16 +358,14 @@ def _require_parent_groups(store: Any, path: str, chunk_store: Any) -> None:
     segments = path.split("/")
     for i in range(len(segments)):
         parent = "/".join(segments[:i])
+        name, doc = _group_document(zarr_format)
         if contains_array(store, parent):
             rmdir(store, parent)
             if chunk_store is not None:
                 rmdir(chunk_store, parent)
-            store[group_meta_key(parent)] = encode_group_metadata()
+            store[path_prefix(parent) + name] = doc
         elif not contains_group(store, parent):
-            store[group_meta_key(parent)] = encode_group_metadata()
-
-
-V3_META_KEY = "zarr.json"
+            store[path_prefix(parent) + name] = doc
 
 
 def v3_metadata_key(store: Any, path: str | None = None) -> str | None:
@@ -350,6 +381,44 @@ def v3_metadata_key(store: Any, path: str | None = None) -> str | None:
         except TypeError:  # pragma: no cover - a store refusing the key's type
             return None
     return None
+
+
+def _v2_metadata_key(store: Any, path: str | None) -> str | None:
+    """The key of a v2 ``.zarray``/``.zgroup`` at ``path`` or one of its parents."""
+    path = normalize_path(path)
+    parts = path.split("/") if path else []
+    for i in range(len(parts), -1, -1):
+        for name in (ARRAY_META_KEY, GROUP_META_KEY):
+            key = "/".join(parts[:i] + [name])
+            if key in store:
+                return key
+    return None
+
+
+def check_format(store: Any, path: str | None, zarr_format: int,
+                 overwrite: bool = False) -> None:
+    """Refuse to write metadata of ``zarr_format`` where the store holds the other
+    format's at ``path`` or above it (but an overwrite of that very node replaces it
+    whole). czarr never mixes the two formats in one hierarchy.
+
+    Raises
+    ------
+    czarr.errors.UnsupportedFormatError
+        Naming the other format's key.
+    """
+    if zarr_format == 2:
+        check_not_v3(store, path, writing=True, overwrite=overwrite)
+        return
+    key = _v2_metadata_key(store, path)
+    if key is None:
+        return
+    node = key.rpartition("/")[0]
+    if overwrite and node == normalize_path(path):
+        return
+    raise UnsupportedFormatError(
+        f"cannot write Zarr v3 metadata into {normalize_path(path) or '/'!r}: the store "
+        f"holds Zarr v2 metadata ({key!r}); czarr never mixes the two formats in one "
+        "hierarchy")
 
 
 def check_not_v3(store: Any, path: str | None, writing: bool,
@@ -375,20 +444,90 @@ def check_not_v3(store: Any, path: str | None, writing: bool,
         "formats in one hierarchy")
 
 
-def _prepare_node(store: Any, path: str, overwrite: bool, chunk_store: Any) -> None:
+def _prepare_node(store: Any, path: str, overwrite: bool, chunk_store: Any,
+                  zarr_format: int = 2) -> None:
     """Check ``path`` is free (or clear it when overwriting) and create its parents."""
-    check_not_v3(store, path, writing=True, overwrite=overwrite)
+    check_format(store, path, zarr_format, overwrite=overwrite)
     _check_parents(store, path, overwrite)
     if not overwrite:
         if contains_array(store, path):
             raise ContainsArrayError(f"path {path!r} contains an array")
         if contains_group(store, path):
             raise ContainsGroupError(f"path {path!r} contains a group")
-    _require_parent_groups(store, path, chunk_store)
+    _require_parent_groups(store, path, chunk_store, zarr_format)
     if overwrite:
         rmdir(store, path)
+        for name in (ARRAY_META_KEY, GROUP_META_KEY, ATTRS_KEY, V3_META_KEY):
+            if path_prefix(path) + name in store:  # a root node's own documents
+                del store[path_prefix(path) + name]
         if chunk_store is not None:
             rmdir(chunk_store, path)
+
+
+def build_array_metadata_v3(
+    shape: Any,
+    chunks: Any = True,
+    dtype: Any = None,
+    compressor: Any = "default",
+    fill_value: Any = None,
+    order: str = "C",
+    filters: Any = None,
+    object_codec: Any = None,
+    dimension_separator: str | None = None,
+    shards: Any = None,
+    dimension_names: Any = None,
+    attributes: Any = None,
+) -> Any:
+    """Creation arguments -> Zarr v3 ``ArrayMetadataV3``, with the codec chain
+    zarr-python 3 would write: ``bytes`` (or ``vlen-utf8``/``vlen-bytes`` for object
+    arrays), then the compressor (``'default'``: Zstd level 0, zarr-python 3's default),
+    inside ``sharding_indexed`` when ``shards`` is given. Keys use the ``default``
+    encoding with ``dimension_separator`` (``'/'`` unless given)."""
+    from czarr.codecs.v3 import build_chain
+    from czarr.codecs.zstd import Zstd
+    from czarr.metadata.v3 import ArrayMetadataV3
+
+    implied = _implied_object_codec(dtype) if object_codec is None else object_codec
+    dtype = normalize_dtype(dtype)
+    shape = normalize_shape(shape) + dtype.shape
+    dtype = dtype.base
+    chunks = normalize_chunks(chunks, shape, dtype.itemsize)
+    order = normalize_order(order)
+    if filters:
+        raise ValueError("filters (numcodecs' array filters) have no Zarr v3 form in czarr; "
+                         "use compressors")
+    if compressor == "default":
+        compressors: list = [Zstd(level=0)]
+    elif compressor is None or compressor == "none":
+        compressors = []
+    elif isinstance(compressor, list | tuple):
+        compressors = list(compressor)
+    else:
+        compressors = [compressor]
+    object_name = None
+    if dtype.hasobject:
+        cid = (implied.codec_id if hasattr(implied, "codec_id")
+               else (implied or {}).get("id"))
+        if cid not in ("vlen-utf8", "vlen-bytes"):
+            raise ValueError("a Zarr v3 object array needs dtype=str (vlen-utf8) or "
+                             f"dtype=bytes (vlen-bytes), got object codec {cid!r}")
+        object_name = cid
+    inner = None
+    grid = chunks
+    if shards is not None:
+        shards = normalize_shape(shards)
+        if len(shards) != len(shape) or any(s % c for s, c in zip(shards, chunks)):
+            raise ValueError(f"shards {shards} must be a multiple of chunks {chunks}")
+        inner, grid = chunks, shards
+    codecs = build_chain(dtype, compressors, order=order, object_codec=object_name,
+                         ndim=len(shape), shard_chunks=inner)
+    sep = normalize_dimension_separator(dimension_separator) or "/"
+    return ArrayMetadataV3(
+        shape=shape, data_type=dtype.newbyteorder("=") if dtype.byteorder in "<>" else dtype,
+        chunk_shape=grid, chunk_key_encoding=("default", sep),
+        fill_value=None if fill_value is None and not dtype.hasobject else fill_value,
+        codecs=tuple(codecs), attributes=dict(attributes or {}),
+        dimension_names=tuple(dimension_names) if dimension_names is not None else None)
 
 
 def init_array(
@@ -406,8 +545,14 @@ def init_array(
     object_codec: Any = None,
     dimension_separator: str | None = None,
     storage_transformers: Any = (),
+    *,
+    zarr_format: int = 2,
+    shards: Any = None,
+    dimension_names: Any = None,
+    attributes: Any = None,
 ) -> None:
-    """Write the ``.zarray`` document of a new array, as zarr-python 2's ``init_array``.
+    """Write the metadata of a new array: the ``.zarray`` document, as zarr-python 2's
+    ``init_array``, or with ``zarr_format=3`` a Zarr v3 ``zarr.json``.
 
     Parameters
     ----------
@@ -425,7 +570,14 @@ def init_array(
     dimension_separator : {'.', '/'}, optional
         When None, the store's ``_dimension_separator`` attribute if it has one, else ``'.'``.
     storage_transformers : sequence
-        zarr-python 2.18's experimental v3 option: only ``()`` (none) for a v2 array.
+        zarr-python 2.18's experimental v3 option: only ``()`` (none).
+    zarr_format : {2, 3}
+    shards : tuple of int, optional
+        Zarr v3 only: the shard shape, a multiple of ``chunks`` (the inner chunks).
+    dimension_names : sequence of str or None, optional
+        Zarr v3 only.
+    attributes : dict, optional
+        Zarr v3 only: written inside ``zarr.json``.
 
     Raises
     ------
@@ -438,6 +590,21 @@ def init_array(
     """
     path = normalize_path(path)
     check_v2_only(storage_transformers=storage_transformers)
+    if zarr_format == 3:
+        meta3 = build_array_metadata_v3(
+            shape, chunks=chunks, dtype=dtype, compressor=compressor, fill_value=fill_value,
+            order=order, filters=filters, object_codec=object_codec,
+            dimension_separator=dimension_separator, shards=shards,
+            dimension_names=dimension_names, attributes=attributes)
+        from czarr.metadata.v3 import encode_array_metadata_v3
+
+        _prepare_node(store, path, overwrite, chunk_store, zarr_format=3)
+        store[path_prefix(path) + V3_META_KEY] = encode_array_metadata_v3(meta3)
+        return
+    if zarr_format != 2:
+        raise ValueError(f"zarr_format must be 2 or 3, got {zarr_format!r}")
+    if shards is not None or dimension_names is not None:
+        raise ValueError("shards and dimension_names need zarr_format=3")
     if dimension_separator is None:
         dimension_separator = getattr(store, "_dimension_separator", None)
     # normalise first so bad arguments leave the store untouched
@@ -461,6 +628,8 @@ def init_group(
     overwrite: bool = False,
     path: str | bytes | None = None,
     chunk_store: MutableMapping | None = None,
+    *,
+    zarr_format: int = 2,
 ) -> None:
     """Write the ``.zgroup`` document of a new group, as zarr-python 2's ``init_group``.
 
@@ -483,5 +652,6 @@ def init_group(
         A group exists at ``path`` and ``overwrite`` is False.
     """
     path = normalize_path(path)
-    _prepare_node(store, path, overwrite, chunk_store)
-    store[group_meta_key(path)] = encode_group_metadata()
+    _prepare_node(store, path, overwrite, chunk_store, zarr_format)
+    name, doc = _group_document(zarr_format)
+    store[path_prefix(path) + name] = doc
