@@ -401,8 +401,11 @@ def decode_array_metadata_v3(data: bytes | str | Mapping,
                     f"holds {names!r}; czarr supports no storage transformers")
     if transformers is not None and not isinstance(transformers, list):
         raise _fail(where, "storage_transformers", f"must be a list, got {transformers!r}")
-    if not isinstance(doc["codecs"], list):
-        raise _fail(where, "codecs", f"must be a list, got {doc['codecs']!r}")
+    codecs = _codec_list(doc["codecs"], where)
+    found = _object_codec_kind(codecs) if dtype.kind == "O" else None
+    if found not in (None, kind):
+        raise _fail(where, "codecs", f"hold a vlen-{'utf8' if found == 'string' else found} "
+                    f"codec, which cannot encode data type {doc['data_type']!r}")
     meta = ArrayMetadataV3.__new__(ArrayMetadataV3)
     for name, value in (
         ("shape", doc["shape"]),
@@ -410,7 +413,7 @@ def decode_array_metadata_v3(data: bytes | str | Mapping,
         ("chunk_shape", _decode_chunk_grid(doc["chunk_grid"], where)),
         ("chunk_key_encoding", _decode_chunk_key_encoding(doc["chunk_key_encoding"], where)),
         ("fill_value", fill),
-        ("codecs", doc["codecs"]),
+        ("codecs", codecs),
         ("attributes", attributes),
         ("dimension_names", doc.get("dimension_names")),
         ("storage_transformers", ()),
@@ -419,9 +422,6 @@ def decode_array_metadata_v3(data: bytes | str | Mapping,
     ):
         object.__setattr__(meta, name, value)
     meta._validate(where)
-    if dtype.kind == "O" and _object_codec_kind(meta.codecs) not in (None, kind):
-        raise _fail(where, "codecs", f"hold {_object_codec_kind(meta.codecs)!r} codecs for "
-                    f"data type {doc['data_type']!r}")
     return meta
 
 
@@ -446,8 +446,10 @@ def _consolidated_order(path: str) -> tuple[int, str]:
     return path.count("/"), unicodedata.normalize("NFKC", path).casefold()
 
 
-def _check_consolidated(obj: Any, where: str) -> dict[str, Any]:
+def _check_consolidated(obj: Any, key: str) -> dict[str, Any]:
     field = "consolidated_metadata"
+    where = _describe_key(key)
+    group_path = key.rpartition("/")[0]
     if not isinstance(obj, Mapping):
         raise _fail(where, field, f"must be an object, got {obj!r}")
     if obj.get("kind", "inline") != "inline":
@@ -459,14 +461,18 @@ def _check_consolidated(obj: Any, where: str) -> dict[str, Any]:
     for path, node in nodes.items():
         if isinstance(node, ArrayMetadataV3):
             node = node.to_dict()
-        inner = f"{where}: {field}[{path!r}]"
+        inner = f"{where}: field {field!r}: node {path!r}"
         if not isinstance(path, str) or not isinstance(node, Mapping):
             raise MetadataError(f"{inner}: expected a path and a node document, got {node!r}")
         node = copy.deepcopy(dict(node))
-        if node_type_v3(node, inner) == "array":
-            decode_array_metadata_v3(node, inner)
-        else:
-            decode_group_metadata_v3(node, inner)
+        node_key = f"{group_path}/{path}/zarr.json" if group_path else f"{path}/zarr.json"
+        try:
+            if node_type_v3(node, node_key) == "array":
+                decode_array_metadata_v3(node, node_key)
+            else:
+                decode_group_metadata_v3(node, node_key)
+        except MetadataError as e:
+            raise MetadataError(f"{inner}: {e}") from None
         out[path] = node
     return {"kind": "inline", "must_understand": False, "metadata": out}
 
@@ -503,7 +509,7 @@ def decode_group_metadata_v3(data: bytes | str | Mapping,
         raise _fail(where, "attributes", f"must be an object, got {attributes!r}")
     consolidated = doc.get("consolidated_metadata")
     if consolidated is not None:
-        consolidated = _check_consolidated(consolidated, where)
+        consolidated = _check_consolidated(consolidated, key)
     return {"attributes": attributes, "consolidated_metadata": consolidated}
 
 
@@ -537,7 +543,7 @@ def encode_group_metadata_v3(attributes: Mapping | None = None,
             raise TypeError(f"attribute names must be str, got {type(k).__name__} {k!r}")
     doc: dict[str, Any] = {"attributes": attrs, "zarr_format": ZARR_FORMAT}
     if consolidated_metadata is not None:
-        checked = _check_consolidated(consolidated_metadata, "group zarr.json")
+        checked = _check_consolidated(consolidated_metadata, "zarr.json")
         nodes = checked["metadata"]
         checked["metadata"] = {p: nodes[p] for p in sorted(nodes, key=_consolidated_order)}
         doc["consolidated_metadata"] = checked

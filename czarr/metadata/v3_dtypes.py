@@ -229,7 +229,10 @@ def _decode_float(value: Any, dtype: np.dtype) -> Any:
         if len(digits) in _HEX_FORMATS:  # another width, as zarr-python 3 reads it
             return dtype.type(struct.unpack(_HEX_FORMATS[len(digits)], raw)[0])
         raise ValueError(f"hex fill value needs {2 * dtype.itemsize} hex digits for {dtype}")
-    return dtype.type(float(value))  # "1.5", as zarr-python 3 reads it
+    number = float(value)  # "1.5", as zarr-python 3 reads it
+    if not math.isfinite(number):
+        raise ValueError("NaN and the infinities are spelt 'NaN', 'Infinity', '-Infinity'")
+    return dtype.type(number)
 
 
 def _encode_float(value: Any, dtype: np.dtype) -> float | str:
@@ -358,7 +361,7 @@ def decode_fill_value_v3(value: Any, dtype: Any) -> Any:
     except (TypeError, ValueError) as e:
         raise MetadataError(f"not a data type: {dtype!r} ({e})") from None
     if value is None:
-        raise MetadataError(f"fill_value is null; Zarr v3 requires one for dtype {dt}")
+        raise MetadataError(f"bad fill value null: Zarr v3 requires one (data type {dt})")
     try:
         return _decode_fill(value, dt, kind)
     except (TypeError, ValueError, OverflowError) as e:
