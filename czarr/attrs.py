@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Iterator, Mapping, MutableMapping
 from typing import Any
 
-from czarr.errors import ReadOnlyError
+from czarr.errors import MetadataError, ReadOnlyError
 from czarr.metadata.v2 import decode_attrs, encode_attrs
 
 __all__ = ["Attributes"]
@@ -110,10 +110,13 @@ class Attributes(MutableMapping):
                           "future", DeprecationWarning, stacklevel=3)
             document = {str(k): v for k, v in document.items()}
         data = encode_attrs(document)  # raises TypeError before touching the store
-        self.store[self.key] = data
+        self._store_document(data)
         if self.cache:
             # cache what a reader will see (NumPy values converted, tuples as lists)
             self._cached = decode_attrs(data, key=self.key)
+
+    def _store_document(self, data: bytes) -> None:
+        self.store[self.key] = data
 
     def put(self, d: Mapping[str, Any]) -> None:
         """Replace every attribute with those of ``d`` (one store write)."""
@@ -148,3 +151,36 @@ class Attributes(MutableMapping):
 
 # zarr-python 2.18 names that live in other czarr modules (see czarr.compat)
 __getattr__ = __import__("czarr.compat", fromlist=["lazy_names"]).lazy_names(__name__)
+
+
+class AttributesV3(Attributes):
+    """The ``attributes`` of a Zarr v3 node, kept inside its ``zarr.json`` (``key``):
+    reads take that field; writes rewrite the document with only that field changed."""
+
+    def _load(self) -> dict[str, Any]:
+        try:
+            data = self.store[self.key]
+        except KeyError:
+            return {}
+        doc = decode_attrs(data, key=self.key)
+        attrs = doc.get("attributes") or {}
+        if not isinstance(attrs, dict):
+            raise MetadataError(f"{self.key}: field 'attributes' must be an object")
+        return attrs
+
+    def _store_document(self, data: bytes) -> None:
+        import json
+
+        doc = decode_attrs(self.store[self.key], key=self.key)
+        doc["attributes"] = json.loads(data)
+        self.store[self.key] = json.dumps(doc, indent=2, allow_nan=True).encode("ascii")
+
+
+def attributes_for(store: MutableMapping, path: str, zarr_format: int, **kwargs: Any
+                   ) -> Attributes:
+    """The attributes of the node at ``path`` in its format."""
+    from czarr.layout import V3_META_KEY, attrs_key, path_prefix
+
+    if zarr_format == 3:
+        return AttributesV3(store, key=path_prefix(path) + V3_META_KEY, **kwargs)
+    return Attributes(store, key=attrs_key(path), **kwargs)

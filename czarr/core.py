@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from czarr import engine, growth
-from czarr.attrs import Attributes
+from czarr.attrs import attributes_for
 from czarr.errors import ArrayNotFoundError, ReadOnlyError
 from czarr.formats import chunk_layout, load_array_metadata
 from czarr.indexing import (
@@ -37,7 +37,6 @@ from czarr.indexing import (
     selection_kind,
 )
 from czarr.layout import (
-    attrs_key,
     check_v2_only,
     chunk_key_prefix,
     normalize_path,
@@ -113,9 +112,8 @@ class Array(Node):
         self._write_empty_chunks = bool(write_empty_chunks)
         self._is_view = False
         self._load_metadata()
-        self._attrs = Attributes(
-            store, key=attrs_key(self._path), read_only=read_only, cache=cache_attrs
-        )
+        self._attrs = attributes_for(store, self._path, self._layout.zarr_format,
+                                     read_only=read_only, cache=cache_attrs)
 
     # ------------------------------------------------------------------ metadata
     def _load_metadata(self) -> None:

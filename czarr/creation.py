@@ -28,6 +28,7 @@ from czarr.layout import (
     contains_group,
     init_array,
     normalize_path,
+    resolve_format,
 )
 from czarr.storage import normalize_store_arg
 
@@ -60,9 +61,14 @@ def create(
     zarr_version: Any = None,
     meta_array: Any = None,
     storage_transformers: Any = (),
+    zarr_format: int | None = None,
+    shards: Any = None,
+    dimension_names: Any = None,
+    attributes: Any = None,
     **kwargs: Any,
 ) -> Array:
-    """Create an array (zarr-python 2.18's ``create``, argument for argument).
+    """Create an array (zarr-python 2.18's ``create``, argument for argument, plus
+    zarr-python 3's ``zarr_format``, ``shards``, ``dimension_names`` and ``attributes``).
 
     Parameters
     ----------
@@ -91,8 +97,16 @@ def create(
     write_empty_chunks : bool
         Store chunks that hold only the fill value (default True, as zarr-python 2.18).
     zarr_version, meta_array, storage_transformers
-        zarr-python 2.18's experimental v3 arguments, accepted with their v2 values
-        (``2``/None, a NumPy array, ``()``).
+        zarr-python 2.18's experimental v3 arguments (``zarr_version=3`` means
+        ``zarr_format=3``; a NumPy array; ``()``).
+    zarr_format : {2, 3}, optional
+        The format (default 2).
+    shards : tuple of int, optional
+        Zarr v3: store ``chunks`` (the inner chunks) in shards of this shape.
+    dimension_names : sequence of str, optional
+        Zarr v3: a name per dimension.
+    attributes : dict, optional
+        Attributes to store with the array.
     **kwargs
         h5py's spellings, as zarr-python 2 takes them: ``compression`` and
         ``compression_opts`` (a codec id and its arguments), ``fillvalue``; any other
@@ -110,17 +124,22 @@ def create(
     if dimension_separator is not None and store_separator not in (None, dimension_separator):
         raise ValueError(f"dimension_separator {dimension_separator!r} conflicts with the "
                          f"store's separator {store_separator!r}")
+    fmt = resolve_format(zarr_format, zarr_version) or 2
     init_array(
         store, shape=shape, chunks=chunks, dtype=dtype, compressor=compressor,
         fill_value=fill_value, order=order, overwrite=overwrite, path=path,
         chunk_store=chunk_store, filters=filters, object_codec=object_codec,
-        dimension_separator=dimension_separator,
+        dimension_separator=dimension_separator, zarr_format=fmt, shards=shards,
+        dimension_names=dimension_names, attributes=attributes if fmt == 3 else None,
     )
-    return Array(
+    arr = Array(
         store, path=path, read_only=read_only, chunk_store=chunk_store,
         synchronizer=synchronizer, cache_metadata=cache_metadata, cache_attrs=cache_attrs,
         write_empty_chunks=write_empty_chunks,
     )
+    if attributes and fmt == 2:
+        arr.attrs.put(dict(attributes))
+    return arr
 
 
 def _kwargs_compat(compressor: Any, fill_value: Any, kwargs: dict) -> tuple[Any, Any]:
@@ -240,6 +259,9 @@ def open_array(
     zarr_version: Any = None,
     dimension_separator: str | None = None,
     meta_array: Any = None,
+    zarr_format: int | None = None,
+    shards: Any = None,
+    dimension_names: Any = None,
     **kwargs: Any,
 ) -> Array:
     """Open an array with a file-like ``mode``: ``'r'`` read-only, must exist; ``'r+'``
@@ -258,6 +280,8 @@ def open_array(
         shape=shape, chunks=chunks, dtype=dtype, compressor=compressor,
         fill_value=fill_value, order=order, path=path, chunk_store=chunk_store,
         filters=filters, object_codec=object_codec, dimension_separator=dimension_separator,
+        zarr_format=resolve_format(zarr_format, zarr_version) or 2, shards=shards,
+        dimension_names=dimension_names,
     )
     if mode in ("r", "r+"):
         if not contains_array(store, path):
@@ -347,7 +371,7 @@ def _use_consolidated(store: MutableMapping, path: str, mode: str,
 
 
 def _group_kwargs(kwargs: dict) -> dict:
-    allowed = {"cache_attrs", "synchronizer", "chunk_store", "meta_array"}
+    allowed = {"cache_attrs", "synchronizer", "chunk_store", "meta_array", "zarr_format"}
     bad = set(kwargs) - allowed
     if bad:
         raise TypeError(f"unexpected arguments for a group: {sorted(bad)}")

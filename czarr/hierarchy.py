@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from czarr.attrs import Attributes
+from czarr.attrs import attributes_for
 from czarr.core import Array
 from czarr.errors import (
     ContainsArrayError,
@@ -22,14 +22,14 @@ from czarr.errors import (
     ReadOnlyError,
 )
 from czarr.layout import (
-    attrs_key,
     check_not_v3,
     check_v2_only,
     contains_array,
     contains_group,
-    group_meta_key,
     init_group,
+    node_format,
     normalize_path,
+    resolve_format,
 )
 from czarr.node import Node
 from czarr.storage import listdir, normalize_store_arg, rename, rmdir
@@ -84,12 +84,11 @@ class Group(Node, MutableMapping):
         self._synchronizer = synchronizer
         if contains_array(store, self._path):
             raise ContainsArrayError(f"an array exists at path {self._path!r}, not a group")
-        if group_meta_key(self._path) not in store:
-            check_not_v3(store, self._path, writing=False)
+        if not contains_group(store, self._path):
             raise GroupNotFoundError(f"no group at path {self._path!r}")
-        self._attrs = Attributes(
-            store, key=attrs_key(self._path), read_only=read_only, cache=cache_attrs
-        )
+        self._zarr_format = node_format(store, self._path) or 2
+        self._attrs = attributes_for(store, self._path, self._zarr_format,
+                                     read_only=read_only, cache=cache_attrs)
 
     # ------------------------------------------------------------------ properties
     def _info_items(self) -> list[tuple[str, str]]:
@@ -275,7 +274,8 @@ class Group(Node, MutableMapping):
         """Create a sub-group (``ContainsGroupError`` if one exists and not ``overwrite``)."""
         self._check_writable()
         path = _join(self._path, name)
-        init_group(self._store, path=path, chunk_store=self._chunk_store, overwrite=overwrite)
+        init_group(self._store, path=path, chunk_store=self._chunk_store, overwrite=overwrite,
+                   zarr_format=self._zarr_format)
         return Group(self._store, path=path, chunk_store=self._chunk_store,
                      cache_attrs=self._cache_attrs, synchronizer=self._synchronizer)
 
@@ -288,7 +288,7 @@ class Group(Node, MutableMapping):
         if not contains_group(self._store, path) or overwrite:
             self._check_writable()
             init_group(self._store, path=path, chunk_store=self._chunk_store,
-                       overwrite=overwrite)
+                       overwrite=overwrite, zarr_format=self._zarr_format)
         return Group(self._store, path=path, read_only=self._read_only,
                      chunk_store=self._chunk_store, cache_attrs=self._cache_attrs,
                      synchronizer=self._synchronizer)
@@ -301,6 +301,7 @@ class Group(Node, MutableMapping):
         kwargs.setdefault("chunk_store", self._chunk_store)
         kwargs.setdefault("synchronizer", self._synchronizer)
         kwargs.setdefault("cache_attrs", self._cache_attrs)
+        kwargs.setdefault("zarr_format", self._zarr_format)  # a hierarchy keeps one format
         kwargs["store"] = self._store
         kwargs["path"] = _join(self._path, name)
         return kwargs
@@ -400,7 +401,7 @@ class Group(Node, MutableMapping):
             raise ValueError(f"the destination {dest!r} already exists")
         parent = dst.rpartition("/")[0]
         if parent and not contains_group(self._store, parent):
-            init_group(self._store, path=parent)
+            init_group(self._store, path=parent, zarr_format=self._zarr_format)
         rename(self._store, src, dst)
         if self._chunk_store is not None:
             rename(self._chunk_store, src, dst)
@@ -453,6 +454,7 @@ def group(
     zarr_version: Any = None,
     meta_array: Any = None,
     storage_options: dict | None = None,
+    zarr_format: int | None = None,
 ) -> Group:
     """Create a group (or open the one there), in a new ``MemoryStore`` when ``store`` is None.
 
@@ -469,10 +471,12 @@ def group(
         Options for the store a URL makes.
     """
     check_v2_only(zarr_version=zarr_version, meta_array=meta_array)
+    fmt = resolve_format(zarr_format, zarr_version)
     store = normalize_store_arg(store, storage_options=storage_options, mode="a")
     path = normalize_path(path)
     if overwrite or not contains_group(store, path):
-        init_group(store, overwrite=overwrite, path=path, chunk_store=chunk_store)
+        init_group(store, overwrite=overwrite, path=path, chunk_store=chunk_store,
+                   zarr_format=fmt or 2)
     return Group(store, path=path, chunk_store=chunk_store, cache_attrs=cache_attrs,
                  synchronizer=synchronizer)
 
@@ -489,6 +493,7 @@ def open_group(
     zarr_version: Any = None,
     meta_array: Any = None,
     use_consolidated: bool | None = None,
+    zarr_format: int | None = None,
 ) -> Group:
     """Open a group with a file-like ``mode``: ``'r'`` read-only, must exist; ``'r+'``
     must exist; ``'a'`` open or create; ``'w'`` create, removing what was there;
@@ -499,6 +504,7 @@ def open_group(
     hierarchy from its ``.zmetadata`` document; None (default) does so in mode ``'r'``
     when the document is there; False never does."""
     check_v2_only(zarr_version=zarr_version, meta_array=meta_array)
+    fmt = resolve_format(zarr_format, zarr_version) or 2
     store = normalize_store_arg(store, storage_options=storage_options, mode=mode)
     if chunk_store is not None:
         chunk_store = normalize_store_arg(chunk_store, storage_options=storage_options,
@@ -521,18 +527,19 @@ def open_group(
             check_not_v3(store, path, writing=False)
             raise GroupNotFoundError(f"no group at path {path!r}")
     elif mode == "w":
-        init_group(store, overwrite=True, path=path, chunk_store=chunk_store)
+        init_group(store, overwrite=True, path=path, chunk_store=chunk_store,
+                   zarr_format=fmt)
     elif mode == "a":
         if not contains_group(store, path):
             if contains_array(store, path):
                 raise ContainsArrayError(f"an array exists at path {path!r}, not a group")
-            init_group(store, path=path, chunk_store=chunk_store)
+            init_group(store, path=path, chunk_store=chunk_store, zarr_format=fmt)
     elif mode in ("w-", "x"):
         if contains_array(store, path):
             raise ContainsArrayError(f"an array exists at path {path!r}")
         if contains_group(store, path):
             raise ContainsGroupError(f"a group exists at path {path!r}")
-        init_group(store, path=path, chunk_store=chunk_store)
+        init_group(store, path=path, chunk_store=chunk_store, zarr_format=fmt)
     else:
         raise ValueError(f"invalid mode {mode!r}: expected one of r, r+, a, w, w-, x")
     return Group(store, path=path, read_only=(mode == "r"), chunk_store=chunk_store,

@@ -212,18 +212,17 @@ def _implied_object_codec(dtype: Any) -> Any:
 
 def check_v2_only(zarr_version: Any = None, storage_transformers: Any = (),
                   meta_array: Any = None) -> None:
-    """Accept zarr-python 2.18's experimental v3 arguments with their v2 values
-    (``zarr_version=2`` or None, no storage transformers, a NumPy ``meta_array``) and
-    refuse others with a clear error: czarr writes Zarr v2 here.
+    """Accept zarr-python 2.18's experimental v3 arguments where czarr can honour them
+    (``zarr_version`` 2, 3 or None, no storage transformers, a NumPy ``meta_array``) and
+    refuse others with a clear error.
 
     Raises
     ------
     ValueError
-        For ``zarr_version=3``, storage transformers, or a non-NumPy ``meta_array``.
+        For another ``zarr_version``, storage transformers, or a non-NumPy ``meta_array``.
     """
-    if zarr_version not in (None, 2):
-        raise ValueError(f"zarr_version={zarr_version!r}: czarr reads and writes Zarr "
-                         "version 2 here (version 3 is not supported yet)")
+    if zarr_version not in (None, 2, 3):
+        raise ValueError(f"zarr_version must be 2 or 3, got {zarr_version!r}")
     if storage_transformers:
         raise ValueError("storage_transformers are a Zarr v3 feature; czarr writes Zarr "
                          f"version 2 here (got {storage_transformers!r})")
@@ -655,3 +654,15 @@ def init_group(
     _prepare_node(store, path, overwrite, chunk_store, zarr_format)
     name, doc = _group_document(zarr_format)
     store[path_prefix(path) + name] = doc
+
+
+def resolve_format(zarr_format: Any = None, zarr_version: Any = None) -> int | None:
+    """One format from zarr-python 3's ``zarr_format`` and zarr-python 2.18's
+    ``zarr_version`` (None when neither says); ValueError when they disagree."""
+    if zarr_format is not None and zarr_version is not None and zarr_format != zarr_version:
+        raise ValueError(f"zarr_format={zarr_format!r} and zarr_version={zarr_version!r} "
+                         "disagree")
+    fmt = zarr_format if zarr_format is not None else zarr_version
+    if fmt not in (None, 2, 3):
+        raise ValueError(f"zarr_format must be 2 or 3, got {fmt!r}")
+    return fmt
