@@ -175,7 +175,10 @@ def encode_data_type(dtype: Any, *, object_kind: str = "string") -> str | dict:
     if dt.hasobject and dt.fields is None:
         if object_kind not in _OBJECT_KINDS:
             raise MetadataError(f"object_kind must be 'string' or 'bytes', got {object_kind!r}")
-        kind = kind if dt.kind == "T" or kind == "bytes" else object_kind
+        said = dtype is str or getattr(dtype, "kind", None) == "T" or (
+            isinstance(dtype, str) and dtype in ("string", "variable_length_bytes"))
+        if not said:
+            kind = object_kind  # a NumPy object dtype: the caller says what it holds
         return "string" if kind == "string" else "variable_length_bytes"
     if dt.fields is None and dt.subdtype is None:
         code = dt.str[1:]

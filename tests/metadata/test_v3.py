@@ -226,6 +226,8 @@ def test_encode_data_type():
     assert encode_data_type(str) == "string"
     assert encode_data_type(np.dtypes.StringDType()) == "string"
     assert encode_data_type("O", object_kind="bytes") == "variable_length_bytes"
+    assert encode_data_type(np.dtypes.StringDType(), object_kind="bytes") == "string"
+    assert encode_data_type("variable_length_bytes") == "variable_length_bytes"
     assert decode_data_type(encode_data_type("V3")) == np.dtype("V3")
     for bad in ([("a", "i4")], "(2,)i4", "V0"):
         with pytest.raises(MetadataError, match="no Zarr v3 data type"):
