@@ -1,7 +1,7 @@
 """czarr never writes Zarr v2 metadata into a hierarchy that holds Zarr v3 metadata
-(``zarr.json``), and reading one raises an error that names the format (the v3 format
-itself is not supported yet). Was: ``czarr.open`` of what zarr-python 3 wrote returned an
-empty group and wrote a ``.zgroup`` into the v3 store."""
+(``zarr.json``), nor v3 into v2. Was: ``czarr.open`` of what zarr-python 3 wrote returned
+an empty group and wrote a ``.zgroup`` into the v3 store; now it reads the v3 data and
+writes nothing."""
 
 from __future__ import annotations
 
@@ -31,18 +31,25 @@ def _files(path):
 
 
 @pytest.mark.parametrize("mode", ["r", "r+", "a"])
-def test_opening_v3_data_raises_naming_the_format_and_writes_nothing(v3_store, mode):
+def test_opening_v3_data_reads_it_and_writes_nothing(v3_store, mode):
     array_path, group_path = v3_store
     before = _files(array_path), _files(group_path)
-    for call in (lambda: czarr.open(array_path, mode=mode),
-                 lambda: czarr.open_group(group_path, mode=mode),
-                 lambda: czarr.open_array(array_path, mode=mode),
-                 lambda: czarr.open(group_path, mode=mode, path="a")):
-        with pytest.raises(UnsupportedFormatError,
-                           match=r"Zarr v3 metadata \('(a/)?zarr.json'\)"):
-            call()
+    arr = czarr.open(array_path, mode=mode)
+    assert arr[5, 7] == 507 and arr.shape == (100, 100)
+    assert czarr.open_array(array_path, mode=mode)[99, 99] == 9999
+    group = czarr.open_group(group_path, mode=mode)
+    assert sorted(group.array_keys()) == ["a"]
+    assert czarr.open(group_path, mode=mode, path="a").shape == (4,)
     assert (_files(array_path), _files(group_path)) == before
     assert not any(f.endswith((".zgroup", ".zarray", ".zattrs")) for f in before[1])
+
+
+def test_no_v3_node_inside_a_v2_hierarchy(tmp_path):
+    store = czarr.DirectoryStore(tmp_path / "v2.zarr")
+    czarr.group(store)
+    with pytest.raises(UnsupportedFormatError, match=r"Zarr v2 metadata \('.zgroup'\)"):
+        czarr.zeros(3, store=store, path="x", zarr_format=3)
+    assert "zarr.json" not in _files(store.path)
 
 
 def test_no_v2_node_inside_a_v3_hierarchy(v3_store):
