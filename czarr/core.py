@@ -237,6 +237,17 @@ class Array(Node):
         return n
 
     @property
+    def shards(self) -> tuple[int, ...] | None:
+        """The shard shape of a sharded Zarr v3 array (``chunks`` are its inner chunks);
+        None otherwise."""
+        return self._layout.shards
+
+    @property
+    def zarr_format(self) -> int:
+        """The format of the stored array: 2 or 3."""
+        return self._layout.zarr_format
+
+    @property
     def cdata_shape(self) -> tuple[int, ...]:
         """Number of chunks along each dimension."""
         return tuple(-(-s // c) for s, c in zip(self._shape, self._chunks))
@@ -268,6 +279,12 @@ class Array(Node):
         if self._filters:
             items += [(f"Filter [{i}]", repr(f)) for i, f in enumerate(self._filters)]
         items.append(("Compressor", repr(self._compressor)))
+        if self._layout.zarr_format == 3:
+            # zarr-python 2's rows stay as they were for v2 arrays; v3 says what differs
+            items.insert(2, ("Zarr format", "3"))
+            if self._layout.shards is not None:
+                items.insert(items.index(("Chunk shape", str(self._chunks))),
+                             ("Shard shape", str(self._layout.shards)))
         items += self._store_items()
         items.append(("No. bytes", f"{self.nbytes} ({human_readable_size(self.nbytes)})"))
         stored = self.nbytes_stored
