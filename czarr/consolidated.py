@@ -16,7 +16,13 @@ from collections.abc import Iterator, MutableMapping
 from typing import Any
 
 from czarr.errors import MetadataError, ReadOnlyError
-from czarr.layout import ARRAY_META_KEY, ATTRS_KEY, GROUP_META_KEY, normalize_path
+from czarr.layout import (
+    ARRAY_META_KEY,
+    ATTRS_KEY,
+    GROUP_META_KEY,
+    V3_META_KEY,
+    normalize_path,
+)
 from czarr.metadata.v2 import encode_json
 from czarr.storage import base
 from czarr.storage.base import Store, normalize_store_arg
@@ -59,6 +65,11 @@ def consolidate_metadata(store: Any, metadata_key: str = CONSOLIDATED_KEY,
     store = normalize_store_arg(store, mode="a")
     path = normalize_path(path)
     prefix = path + "/" if path else ""
+    from czarr.layout import node_format
+
+    if node_format(store, path) == 3:
+        _consolidate_v3(store, prefix)
+        return open_consolidated(store, path=path)
     keys = [k for k in list(store.keys()) if k.startswith(prefix) and
             _is_metadata_key(k[len(prefix):])]
     values = base.getitems(store, keys)
@@ -147,6 +158,45 @@ class ConsolidatedMetadataStore(Store):
         return base.getsize(self.store, path)
 
 
+def _consolidate_v3(store: MutableMapping, prefix: str) -> None:
+    """Zarr v3: every node's ``zarr.json`` under the group, inside the group's own
+    ``zarr.json`` as ``consolidated_metadata`` (zarr-python 3's inline form)."""
+    from czarr.metadata.v3 import _consolidated_order
+
+    root_key = prefix + V3_META_KEY
+    nodes = {}
+    for key in list(store.keys()):
+        if key.startswith(prefix) and key.endswith("/" + V3_META_KEY):
+            rel = key[len(prefix):-len(V3_META_KEY) - 1]
+            doc = json.loads(bytes(memoryview(store[key])))
+            if doc.get("node_type") == "group":
+                doc["consolidated_metadata"] = None
+            nodes[rel] = doc
+    root = json.loads(bytes(memoryview(store[root_key])))
+    root["consolidated_metadata"] = {
+        "kind": "inline", "must_understand": False,
+        "metadata": {k: nodes[k] for k in sorted(nodes, key=_consolidated_order)}}
+    store[root_key] = json.dumps(root, indent=2, allow_nan=True).encode("ascii")
+
+
+def _v3_metadata_store(store: MutableMapping, path: str) -> dict[str, bytes] | None:
+    """The node documents of a v3 group's inline consolidated metadata as a mapping of
+    their ``zarr.json`` keys, or None when the group has none."""
+    from czarr.metadata.v3 import decode_group_metadata_v3
+
+    prefix = path + "/" if path else ""
+    key = prefix + V3_META_KEY
+    raw = store[key]
+    doc = decode_group_metadata_v3(raw, key=key)
+    block = doc["consolidated_metadata"]
+    if block is None:
+        return None
+    out = {key: bytes(memoryview(raw))}
+    for rel, node in block["metadata"].items():
+        out[f"{prefix}{rel}/{V3_META_KEY}"] = json.dumps(node, indent=2).encode("ascii")
+    return out
+
+
 def open_consolidated(store: Any, metadata_key: str = CONSOLIDATED_KEY, mode: str = "r+",
                       **kwargs: Any) -> Any:
     """Open a group (or array) whose metadata all comes from one consolidated document,
@@ -175,6 +225,15 @@ def open_consolidated(store: Any, metadata_key: str = CONSOLIDATED_KEY, mode: st
                                 mode=mode)
     path = normalize_path(kwargs.pop("path", None))
     key = (path + "/" if path else "") + metadata_key
+    from czarr.layout import node_format
+
+    if key not in store and node_format(store, path) == 3:
+        docs = _v3_metadata_store(store, path)
+        if docs is None:
+            raise KeyError(f"the group at {path or '/'!r} has no consolidated metadata")
+        chunk_store = kwargs.pop("chunk_store", None) or store
+        return open_(_ReadOnlyDocuments(docs), mode=mode, path=path,
+                     chunk_store=chunk_store, **kwargs)
     meta_store = ConsolidatedMetadataStore(store, metadata_key=key)
     if path:
         # the document's keys are relative to the group it was written in
@@ -185,5 +244,35 @@ def open_consolidated(store: Any, metadata_key: str = CONSOLIDATED_KEY, mode: st
 
 def is_consolidated(store: MutableMapping, path: str = "",
                     metadata_key: str = CONSOLIDATED_KEY) -> bool:
-    """Whether ``store`` holds a consolidated metadata document for the group at ``path``."""
-    return ((path + "/" if path else "") + metadata_key) in store
+    """Whether ``store`` holds consolidated metadata for the group at ``path``: v2's
+    ``.zmetadata``, or v3's inline block in the group's ``zarr.json``."""
+    prefix = path + "/" if path else ""
+    if (prefix + metadata_key) in store:
+        return True
+    try:
+        raw = store[prefix + V3_META_KEY]
+    except KeyError:
+        return False
+    try:
+        doc = json.loads(bytes(memoryview(raw)))
+    except ValueError:
+        return False
+    return doc.get("node_type") == "group" and bool(doc.get("consolidated_metadata"))
+
+
+class _ReadOnlyDocuments(ConsolidatedMetadataStore):
+    """Metadata documents held in memory as a read-only store (v3 consolidated)."""
+
+    def __init__(self, docs: dict[str, bytes]) -> None:  # noqa: D107 - no store read
+        self.store = None
+        self.metadata_key = None
+        self.meta_store = docs
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"docs": self.meta_store}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["docs"])
+
+    def getsize(self, path: str = "") -> int:
+        return base.getsize(self.meta_store, path)

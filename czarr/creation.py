@@ -65,6 +65,7 @@ def create(
     shards: Any = None,
     dimension_names: Any = None,
     attributes: Any = None,
+    chunk_key_encoding: str | None = None,
     **kwargs: Any,
 ) -> Array:
     """Create an array (zarr-python 2.18's ``create``, argument for argument, plus
@@ -107,6 +108,9 @@ def create(
         Zarr v3: a name per dimension.
     attributes : dict, optional
         Attributes to store with the array.
+    chunk_key_encoding : {'default', 'v2'}, optional
+        Zarr v3: how chunk keys are spelled (``c/0/1`` or ``0.1``; the separator is
+        ``dimension_separator``).
     **kwargs
         h5py's spellings, as zarr-python 2 takes them: ``compression`` and
         ``compression_opts`` (a codec id and its arguments), ``fillvalue``; any other
@@ -131,6 +135,7 @@ def create(
         chunk_store=chunk_store, filters=filters, object_codec=object_codec,
         dimension_separator=dimension_separator, zarr_format=fmt, shards=shards,
         dimension_names=dimension_names, attributes=attributes if fmt == 3 else None,
+        chunk_key_encoding=chunk_key_encoding,
     )
     arr = Array(
         store, path=path, read_only=read_only, chunk_store=chunk_store,

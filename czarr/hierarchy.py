@@ -270,14 +270,31 @@ class Group(Node, MutableMapping):
         if self._read_only:
             raise ReadOnlyError(f"group {self.name!r} is read-only")
 
-    def create_group(self, name: str, overwrite: bool = False) -> Group:
-        """Create a sub-group (``ContainsGroupError`` if one exists and not ``overwrite``)."""
+    def create_group(self, name: str, overwrite: bool = False,
+                     attributes: dict | None = None) -> Group:
+        """Create a sub-group (``ContainsGroupError`` if one exists and not ``overwrite``),
+        in this group's format, with ``attributes`` (zarr-python 3's argument)."""
         self._check_writable()
         path = _join(self._path, name)
         init_group(self._store, path=path, chunk_store=self._chunk_store, overwrite=overwrite,
                    zarr_format=self._zarr_format)
-        return Group(self._store, path=path, chunk_store=self._chunk_store,
-                     cache_attrs=self._cache_attrs, synchronizer=self._synchronizer)
+        group = Group(self._store, path=path, chunk_store=self._chunk_store,
+                      cache_attrs=self._cache_attrs, synchronizer=self._synchronizer)
+        if attributes:
+            group.attrs.update(attributes)
+        return group
+
+    def create_array(self, name: str, **kwargs: Any) -> Array:
+        """Create an array as zarr-python 3's ``Group.create_array`` (``shape=``,
+        ``dtype=``, ``chunks=``, ``shards=``, ``compressors=``...), in this group's format."""
+        from czarr.v3api import create_array
+
+        self._check_writable()
+        compressor = kwargs.pop("compressor", "auto")  # zarr-python 3's single spelling
+        if compressor != "auto":
+            kwargs.setdefault("compressors", compressor)
+        kwargs.setdefault("zarr_format", self._zarr_format)
+        return create_array(self._store, name=_join(self._path, name), **kwargs)
 
     def create_groups(self, *names: str, overwrite: bool = False) -> tuple[Group, ...]:
         return tuple(self.create_group(n, overwrite=overwrite) for n in names)

@@ -476,6 +476,7 @@ def build_array_metadata_v3(
     shards: Any = None,
     dimension_names: Any = None,
     attributes: Any = None,
+    chunk_key_encoding: str = "default",
 ) -> Any:
     """Creation arguments -> Zarr v3 ``ArrayMetadataV3``, with the codec chain
     zarr-python 3 would write: ``bytes`` (or ``vlen-utf8``/``vlen-bytes`` for object
@@ -520,10 +521,14 @@ def build_array_metadata_v3(
         inner, grid = chunks, shards
     codecs = build_chain(dtype, compressors, order=order, object_codec=object_name,
                          ndim=len(shape), shard_chunks=inner)
-    sep = normalize_dimension_separator(dimension_separator) or "/"
+    if chunk_key_encoding not in ("default", "v2"):
+        raise ValueError(f"chunk_key_encoding must be 'default' or 'v2', got "
+                         f"{chunk_key_encoding!r}")
+    sep = normalize_dimension_separator(dimension_separator) or (
+        "/" if chunk_key_encoding == "default" else ".")
     return ArrayMetadataV3(
         shape=shape, data_type=dtype.newbyteorder("=") if dtype.byteorder in "<>" else dtype,
-        chunk_shape=grid, chunk_key_encoding=("default", sep),
+        chunk_shape=grid, chunk_key_encoding=(chunk_key_encoding, sep),
         fill_value=None if fill_value is None and not dtype.hasobject else fill_value,
         codecs=tuple(codecs), attributes=dict(attributes or {}),
         dimension_names=tuple(dimension_names) if dimension_names is not None else None)
@@ -549,6 +554,7 @@ def init_array(
     shards: Any = None,
     dimension_names: Any = None,
     attributes: Any = None,
+    chunk_key_encoding: str | None = None,
 ) -> None:
     """Write the metadata of a new array: the ``.zarray`` document, as zarr-python 2's
     ``init_array``, or with ``zarr_format=3`` a Zarr v3 ``zarr.json``.
@@ -594,7 +600,8 @@ def init_array(
             shape, chunks=chunks, dtype=dtype, compressor=compressor, fill_value=fill_value,
             order=order, filters=filters, object_codec=object_codec,
             dimension_separator=dimension_separator, shards=shards,
-            dimension_names=dimension_names, attributes=attributes)
+            dimension_names=dimension_names, attributes=attributes,
+            chunk_key_encoding=chunk_key_encoding or "default")
         from czarr.metadata.v3 import encode_array_metadata_v3
 
         _prepare_node(store, path, overwrite, chunk_store, zarr_format=3)

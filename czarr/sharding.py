@@ -155,27 +155,34 @@ class ShardedChunks(Store):
     def getitems(self, keys: Iterable[str]) -> dict[str, bytes]:
         out: dict[str, bytes] = {}
         for shard, members in self._group(keys).items():
-            index = self._index(shard)
-            if index is None:
-                continue
-            wanted = [(key, int(index[i, 0]), int(index[i, 1])) for key, i in members
-                      if index[i, 0] != _MISSING or index[i, 1] != _MISSING]
-            if not wanted:
-                continue
-            present = int(np.count_nonzero(index[:, 1] != _MISSING))
-            if len(wanted) * 2 > present:
-                value = bytes(memoryview(self.store[shard]).cast("B"))
-                datas = [value[o:o + n] for _, o, n in wanted]
-            else:
-                datas = base.get_ranges(self.store, shard, [(o, n) for _, o, n in wanted])
-            for (key, offset, nbytes), data in zip(wanted, datas):
-                if len(data) != nbytes:
-                    raise ChunkDecodeError(
-                        f"shard {shard!r}: the index points outside the shard (inner "
-                        f"chunk {key!r} at bytes {offset}..{offset + nbytes}, "
-                        f"{len(data)} there)")
-                out[key] = bytes(data)
+            # the index and the chunk bytes are read under the shard's lock, so a thread
+            # rewriting the shard meanwhile cannot pair an old index with new bytes
+            with self._lock(shard):
+                self._read_shard(shard, members, out)
         return out
+
+    def _read_shard(self, shard: str, members: list[tuple[str, int]],
+                    out: dict[str, bytes]) -> None:
+        """Put the stored inner chunks among ``members`` of one shard into ``out``."""
+        index = self._index(shard)
+        if index is None:
+            return
+        wanted = [(key, int(index[i, 0]), int(index[i, 1])) for key, i in members
+                  if index[i, 0] != _MISSING or index[i, 1] != _MISSING]
+        if not wanted:
+            return
+        present = int(np.count_nonzero(index[:, 1] != _MISSING))
+        if len(wanted) * 2 > present:  # most of the shard: one read of all of it
+            value = bytes(memoryview(self.store[shard]).cast("B"))
+            datas = [value[o:o + n] for _, o, n in wanted]
+        else:
+            datas = base.get_ranges(self.store, shard, [(o, n) for _, o, n in wanted])
+        for (key, offset, nbytes), data in zip(wanted, datas):
+            if len(data) != nbytes:
+                raise ChunkDecodeError(
+                    f"shard {shard!r}: the index points outside the shard (inner chunk "
+                    f"{key!r} at bytes {offset}..{offset + nbytes}, {len(data)} there)")
+            out[key] = bytes(data)
 
     def __getitem__(self, key: str) -> bytes:
         found = self.getitems([key])
