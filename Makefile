@@ -42,8 +42,8 @@ demo-codecs: setup
 
 # head-to-head against zarr-python, tensorstore and h5py (installs the peers first)
 compare: setup
-	$(PY) -m pip install -q tensorstore h5py
-	$(PY) benchmarks/compare.py
+	$(PY) -m pip install -q tensorstore h5py zarrs
+	$(PY) benchmarks/compare.py --sharded
 
 # asv history of the same workloads (asv machine info is written once, non-interactively)
 bench: setup

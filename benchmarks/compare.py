@@ -330,12 +330,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="a 4096^2 array (smoke test)")
     p.add_argument("--libs", nargs="+", default=PEERS, choices=PEERS)
     p.add_argument("--tmpdir", default=None)
+    p.add_argument("--sharded", action="store_true",
+                   help="then the sharded Zarr v3 workload (benchmarks/sharded_compare.py)")
     args = p.parse_args(argv)
     print(versions())
     t0 = time.perf_counter()
     rows = run(args)
     print_table(rows)
     print(f"total {time.perf_counter() - t0:.0f}s")
+    if args.sharded:
+        # the sharded v3 workload runs each library in its own process (zarrs included)
+        import sharded_compare
+
+        print()
+        return sharded_compare.main([] if not args.tmpdir else ["--dir", args.tmpdir])
     return 0
 
 
