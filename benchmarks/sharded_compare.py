@@ -133,7 +133,9 @@ def main(argv: list[str] | None = None) -> int:
           "medians of 3; ratio = peer time / czarr time")
     print(f"{'library':20} {'full read':>16} {'region':>16} {'point read':>18} {'B/point':>9}")
     for lib, r in results.items():
-        ratio = (lambda k: f" {r[k] / base[k]:5.2f}x" if base and lib != "czarr" else "       ")
+        def ratio(k, r=r, lib=lib):
+            return f" {r[k] / base[k]:5.2f}x" if base and lib != "czarr" else "       "
+
         print(f"{lib:20} {r['full']:8.3f}s{ratio('full')} {r['region']:8.3f}s"
               f"{ratio('region')} {r['points'] * 1e6:9.1f}us{ratio('points')} "
               f"{r['bytes_per_point']:9.0f}")
