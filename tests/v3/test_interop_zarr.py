@@ -212,6 +212,18 @@ def test_shards_match_zarr_bytes(tmp_path, case):
         assert a[k] == b[k], k
 
 
+@pytest.mark.parametrize("per_shard", [(2, 2), (3, 5), (4, 1, 3), (7,), (1,), (2, 3, 4),
+                                       (5, 5, 5), (33, 2)])
+def test_inner_chunk_layout_is_zarr_morton_order(per_shard):
+    from zarr.core.indexing import morton_order_iter
+
+    from czarr.sharding import morton_order
+
+    mine = [tuple(int(x) for x in np.unravel_index(i, per_shard))
+            for i in morton_order(per_shard)]
+    assert mine == list(morton_order_iter(per_shard))
+
+
 # -- groups ------------------------------------------------------------------------------
 
 def _tree_values(case_a: Case, case_b: Case) -> dict[str, tuple[Case, np.ndarray]]:
