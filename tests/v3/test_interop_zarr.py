@@ -166,6 +166,19 @@ def test_zarr_writes_czarr_reads(tmp_path, case):
         assert all(k.count(sep) == len(case.shape) - (name == "v2") for k in keys), keys
 
 
+@pytest.mark.parametrize("dtype", [str, "U4", "S3"], ids=["str", "U4", "S3"])
+def test_default_fill_of_text_dtypes_is_zarrs(tmp_path, dtype):
+    """czarr.create's default fill value (0, zarr-python 2's default) stands for the empty
+    value of a text dtype in v3 too, as it does in v2 and as zarr-python 3's default is."""
+    mine, theirs = str(tmp_path / "czarr.zarr"), str(tmp_path / "zarr.zarr")
+    czarr.create((5,), chunks=(2,), dtype=dtype, store=czarr.DirectoryStore(mine),
+                 zarr_format=3)
+    zarr.create_array(theirs, shape=(5,), chunks=(2,), dtype=dtype, zarr_format=3)
+    assert m.read_json(mine)["fill_value"] == m.read_json(theirs)["fill_value"]
+    assert zarr.open_array(mine, mode="r")[...].tolist() == \
+        zarr.open_array(theirs, mode="r")[...].tolist()
+
+
 # -- byte identity of what each library writes -------------------------------------------
 
 # every codec over int32 and float64, and the unsharded rows of the matrix
