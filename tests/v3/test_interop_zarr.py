@@ -331,3 +331,35 @@ def test_zarr_consolidated_group_czarr_reads(tmp_path):
     assert json.loads(json.dumps(ref.metadata.consolidated_metadata.to_dict()))["kind"] == \
         "inline"
     m.assert_values(ref["sub/inner/b"][...], m.expected(GROUP_B))
+
+
+def _stale_consolidated_tree(path: str) -> None:
+    """A consolidated tree whose array ``a`` then changes its attributes in its own
+    ``zarr.json`` only: a reader through the consolidated metadata still sees the old."""
+    _zarr_tree(path)
+    zarr.consolidate_metadata(path)
+    doc = m.read_json(os.path.join(path, "a"))
+    doc["attributes"] = {"changed": True}
+    with open(os.path.join(path, "a", "zarr.json"), "w") as f:
+        json.dump(doc, f)
+    assert zarr.open_group(path, mode="r")["a"].attrs.asdict() == {"units": "a"}
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="czarr parses zarr-python 3's inline consolidated_metadata but "
+                          "never opens through it: in mode 'r' members' metadata come from "
+                          "their own zarr.json, where zarr-python reads the consolidated view")
+def test_czarr_reads_through_v3_consolidated_metadata(tmp_path):
+    path = str(tmp_path / "g.zarr")
+    _stale_consolidated_tree(path)
+    assert czarr.open_group(path, mode="r")["a"].attrs.asdict() == {"units": "a"}
+
+
+@pytest.mark.xfail(strict=True, raises=KeyError,
+                   reason="open_group(use_consolidated=True) on a v3 group looks for a v2 "
+                          "'.zmetadata' document and raises KeyError('.zmetadata')")
+def test_use_consolidated_on_v3_group(tmp_path):
+    path = str(tmp_path / "g.zarr")
+    _stale_consolidated_tree(path)
+    root = czarr.open_group(path, mode="r", use_consolidated=True)
+    assert root["a"].attrs.asdict() == {"units": "a"}
