@@ -12,7 +12,7 @@ inner chunks asked for (byte ranges through the store's ``get_ranges``), or the 
 shard when most of it is wanted. Writes rebuild each touched shard once per batch,
 keeping the inner chunks not written, and store it with one call; a shard left empty is
 deleted. A lock per shard keeps two threads of one array from rewriting the same shard at
-once.
+once, or one from reading a shard while another rewrites it.
 """
 
 from __future__ import annotations
@@ -179,27 +179,34 @@ class ShardedChunks(Store):
     def getitems(self, keys: Iterable[str]) -> dict[str, bytes]:
         out: dict[str, bytes] = {}
         for shard, members in self._group(keys).items():
-            index = self._index(shard)
-            if index is None:
-                continue
-            wanted = [(key, int(index[i, 0]), int(index[i, 1])) for key, i in members
-                      if index[i, 0] != _MISSING or index[i, 1] != _MISSING]
-            if not wanted:
-                continue
-            present = int(np.count_nonzero(index[:, 1] != _MISSING))
-            if len(wanted) * 2 > present:
-                value = bytes(memoryview(self.store[shard]).cast("B"))
-                datas = [value[o:o + n] for _, o, n in wanted]
-            else:
-                datas = base.get_ranges(self.store, shard, [(o, n) for _, o, n in wanted])
-            for (key, offset, nbytes), data in zip(wanted, datas):
-                if len(data) != nbytes:
-                    raise ChunkDecodeError(
-                        f"shard {shard!r}: the index points outside the shard (inner "
-                        f"chunk {key!r} at bytes {offset}..{offset + nbytes}, "
-                        f"{len(data)} there)")
-                out[key] = bytes(data)
+            # the index and the chunks it points to are two reads: hold the shard's lock
+            # so another thread of this array cannot rewrite the shard between them
+            with self._lock(shard):
+                self._read_shard(shard, members, out)
         return out
+
+    def _read_shard(self, shard: str, members: list[tuple[str, int]],
+                    out: dict[str, bytes]) -> None:
+        index = self._index(shard)
+        if index is None:
+            return
+        wanted = [(key, int(index[i, 0]), int(index[i, 1])) for key, i in members
+                  if index[i, 0] != _MISSING or index[i, 1] != _MISSING]
+        if not wanted:
+            return
+        present = int(np.count_nonzero(index[:, 1] != _MISSING))
+        if len(wanted) * 2 > present:
+            value = bytes(memoryview(self.store[shard]).cast("B"))
+            datas = [value[o:o + n] for _, o, n in wanted]
+        else:
+            datas = base.get_ranges(self.store, shard, [(o, n) for _, o, n in wanted])
+        for (key, offset, nbytes), data in zip(wanted, datas):
+            if len(data) != nbytes:
+                raise ChunkDecodeError(
+                    f"shard {shard!r}: the index points outside the shard (inner "
+                    f"chunk {key!r} at bytes {offset}..{offset + nbytes}, "
+                    f"{len(data)} there)")
+            out[key] = bytes(data)
 
     def __getitem__(self, key: str) -> bytes:
         found = self.getitems([key])
