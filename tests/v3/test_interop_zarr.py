@@ -31,6 +31,7 @@ from zarr.codecs import (  # noqa: E402
 pytestmark = [
     pytest.mark.filterwarnings("ignore::zarr.errors.UnstableSpecificationWarning"),
     pytest.mark.filterwarnings("ignore::FutureWarning"),
+    pytest.mark.filterwarnings("ignore:Consolidated metadata is currently not part"),
 ]
 
 
