@@ -512,6 +512,10 @@ def build_array_metadata_v3(
             raise ValueError("a Zarr v3 object array needs dtype=str (vlen-utf8) or "
                              f"dtype=bytes (vlen-bytes), got object codec {cid!r}")
         object_name = cid
+    if dtype.kind in "USO" and type(fill_value) is int and fill_value == 0:
+        # 0 is the default of the v2 signature: for text it stands for the empty value,
+        # as in v2 (and as zarr-python 3's default), not the text "0"
+        fill_value = None
     inner = None
     grid = chunks
     if shards is not None:

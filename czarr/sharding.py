@@ -1,17 +1,18 @@
 """Sharding (Zarr v3's ``sharding_indexed``): many inner chunks in one stored value.
 
-A shard holds the encoded inner chunks of a block of the chunk grid, one after the other,
-and an index: per inner chunk (in C order), its byte offset and length as two
-little-endian uint64 (both 2**64 - 1 for a chunk that is not there), followed by the
-index's CRC-32C, at the end of the shard (or at its start). :class:`ShardedChunks` shows
-the inner chunks of a sharded array as a store of their own, keyed ``'i.j.k'`` by their
-coordinates in the inner chunk grid, so the chunk engine, the projections and every
-selection kind run unchanged over inner chunks. Reads fetch each touched shard's index
-and then only the inner chunks asked for (byte ranges through the store's
-``get_ranges``), or the whole shard when most of it is wanted. Writes rebuild each
-touched shard once per batch, keeping the inner chunks not written, and store it with
-one call; a shard left empty is deleted. A lock per shard keeps two threads of one array
-from rewriting the same shard at once.
+A shard holds the encoded inner chunks of a block of the chunk grid, one after the other
+(in zarr-python 3's Morton order, so shards are byte for byte zarr-python's), and an
+index: per inner chunk (in C order), its byte offset and length as two little-endian
+uint64 (both 2**64 - 1 for a chunk that is not there), followed by the index's CRC-32C,
+at the end of the shard (or at its start). :class:`ShardedChunks` shows the inner chunks
+of a sharded array as a store of their own, keyed ``'i.j.k'`` by their coordinates in
+the inner chunk grid, so the chunk engine, the projections and every selection kind run
+unchanged over inner chunks. Reads fetch each touched shard's index and then only the
+inner chunks asked for (byte ranges through the store's ``get_ranges``), or the whole
+shard when most of it is wanted. Writes rebuild each touched shard once per batch,
+keeping the inner chunks not written, and store it with one call; a shard left empty is
+deleted. A lock per shard keeps two threads of one array from rewriting the same shard at
+once, or one from reading a shard while another rewrites it.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from czarr.errors import ChunkDecodeError
 from czarr.storage import base
 from czarr.storage.base import Store, as_buffer
 
-__all__ = ["ShardedChunks", "decode_index", "encode_shard"]
+__all__ = ["ShardedChunks", "decode_index", "encode_shard", "morton_order"]
 
 _MISSING = 0xFFFFFFFFFFFFFFFF
 
@@ -50,13 +51,35 @@ def decode_index(raw: bytes, n: int, crc: bool, key: str) -> np.ndarray:
     return np.frombuffer(raw, dtype="<u8", count=2 * n).reshape(n, 2)
 
 
-def encode_shard(chunks: list[Any], crc: bool, index_at_start: bool) -> bytes:
-    """A shard from its inner chunks' encoded bytes (None for a missing chunk)."""
+def morton_order(per_shard: tuple[int, ...]) -> np.ndarray:
+    """The index positions (C order) of a shard's inner chunks in the order zarr-python 3
+    lays them out: compressed Morton (Z) order, the bits of the coordinates interleaved
+    from the first dimension, a dimension dropping out once its bits are used."""
+    n = math.prod(per_shard)
+    if not per_shard:
+        return np.zeros(n, dtype=np.intp)
+    coords = np.indices(per_shard, dtype=np.uint64).reshape(len(per_shard), -1)
+    bits = [(p - 1).bit_length() for p in per_shard]
+    code = np.zeros(n, dtype=np.uint64)
+    out_bit = 0
+    for bit in range(max(bits)):
+        for dim, nbits in enumerate(bits):
+            if bit < nbits:
+                code |= ((coords[dim] >> np.uint64(bit)) & np.uint64(1)) << np.uint64(out_bit)
+                out_bit += 1
+    return np.argsort(code, kind="stable")
+
+
+def encode_shard(chunks: list[Any], crc: bool, index_at_start: bool,
+                 order: Iterable[int] | None = None) -> bytes:
+    """A shard from its inner chunks' encoded bytes (None for a missing chunk), laid out
+    in ``order`` (index positions; C order when None)."""
     n = len(chunks)
     index = np.full((n, 2), _MISSING, dtype="<u8")
     offset = 16 * n + (4 if crc else 0) if index_at_start else 0
     parts = []
-    for i, data in enumerate(chunks):
+    for i in range(n) if order is None else order:
+        data = chunks[i]
         if data is None:
             continue
         view = memoryview(as_buffer(data)).cast("B")
@@ -97,6 +120,7 @@ class ShardedChunks(Store):
         self._shard_keys = shard_keys
         self.per_shard = tuple(s // c for s, c in zip(shard_shape, chunk_shape))
         self.n = math.prod(self.per_shard)
+        self._layout = morton_order(self.per_shard).tolist()  # zarr-python's chunk order
         self.index_at_start = index_location == "start"
         self.crc = index_crc32c
         self.index_size = 16 * self.n + (4 if index_crc32c else 0)
@@ -240,7 +264,8 @@ class ShardedChunks(Store):
                 if all(c is None for c in chunks):
                     to_delete.append(shard)
                 else:
-                    to_set[shard] = encode_shard(chunks, self.crc, self.index_at_start)
+                    to_set[shard] = encode_shard(chunks, self.crc, self.index_at_start,
+                                                 self._layout)
             if to_set:
                 base.setitems(self.store, to_set)
             if to_delete:

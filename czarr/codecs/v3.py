@@ -236,7 +236,10 @@ def build_chain(dtype: np.dtype, compressors: Any = (), order: str = "C",
         chain.append({"name": "bytes", "configuration": {"endian": endian}})
     else:
         chain.append({"name": "bytes"})
-    chain += [_bytes_codec_config(c, dtype.itemsize) for c in compressors]
+    # Blosc's typesize is the item size of what it compresses: the dtype's for the bytes
+    # codec, 1 after vlen-utf8/vlen-bytes (a byte stream), as zarr-python 3 writes it
+    typesize = 1 if object_codec is not None else dtype.itemsize
+    chain += [_bytes_codec_config(c, typesize) for c in compressors]
     if shard_chunks is None:
         return chain
     return [{"name": "sharding_indexed", "configuration": {
