@@ -12,12 +12,11 @@ import math
 
 import numpy as np
 import pytest
+import tensorstore as ts  # a test dependency: a missing tensorstore fails, never skips
 
 import czarr
 from tests.v3 import interop_cases as m
 from tests.v3.interop_cases import NUMERIC_CASES, Case
-
-ts = pytest.importorskip("tensorstore")
 
 _IDS = [c.id for c in NUMERIC_CASES]
 
