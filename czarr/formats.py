@@ -149,7 +149,8 @@ def _v3_layout(meta: Any, prefix: str, store: MutableMapping) -> ChunkLayout:
 
     ndim = len(meta.shape)
     where = prefix + V3_META_KEY
-    chain = parse_chain(list(meta.codecs), np.dtype(meta.data_type), ndim, where)
+    chain = parse_chain(list(meta.codecs), np.dtype(meta.data_type), ndim, where,
+                        tuple(meta.chunk_shape))
     encoding, sep = meta.chunk_key_encoding
     if encoding == "default":
         key_prefix = prefix + "c" + sep

@@ -483,6 +483,7 @@ def build_array_metadata_v3(
     arrays), then the compressor (``'default'``: Zstd level 0, zarr-python 3's default),
     inside ``sharding_indexed`` when ``shards`` is given. Keys use the ``default``
     encoding with ``dimension_separator`` (``'/'`` unless given)."""
+    from czarr.codecs import get_codec
     from czarr.codecs.v3 import build_chain
     from czarr.codecs.zstd import Zstd
     from czarr.metadata.v3 import ArrayMetadataV3
@@ -493,9 +494,7 @@ def build_array_metadata_v3(
     dtype = dtype.base
     chunks = normalize_chunks(chunks, shape, dtype.itemsize)
     order = normalize_order(order)
-    if filters:
-        raise ValueError("filters (numcodecs' array filters) have no Zarr v3 form in czarr; "
-                         "use compressors")
+
     if compressor == "default":
         compressors: list = [Zstd(level=0)]
     elif compressor is None or compressor == "none":
@@ -524,7 +523,9 @@ def build_array_metadata_v3(
             raise ValueError(f"shards {shards} must be a multiple of chunks {chunks}")
         inner, grid = chunks, shards
     codecs = build_chain(dtype, compressors, order=order, object_codec=object_name,
-                         ndim=len(shape), shard_chunks=inner)
+                         ndim=len(shape), shard_chunks=inner,
+                         filters=[get_codec(f) if isinstance(f, dict) else f
+                                  for f in (filters or ())])
     if chunk_key_encoding not in ("default", "v2"):
         raise ValueError(f"chunk_key_encoding must be 'default' or 'v2', got "
                          f"{chunk_key_encoding!r}")

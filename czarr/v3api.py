@@ -27,13 +27,15 @@ __all__ = ["create_array", "create_group"]
 def _codec(obj: Any) -> Any:
     """A zarr-python 3 codec object, a v3 or numcodecs JSON config, or a codec object ->
     a czarr (or numcodecs) codec."""
-    if hasattr(obj, "to_dict") and not hasattr(obj, "get_config"):
-        obj = obj.to_dict()  # a zarr-python 3 codec
+    if hasattr(obj, "to_dict"):
+        obj = obj.to_dict()  # a zarr-python 3 codec (numcodecs.zarr3's included)
     if isinstance(obj, Mapping) and "name" in obj:
-        from czarr.codecs.v3 import _bytes_codec
+        from czarr.codecs.v3 import _bytes_codec, _numcodecs_codec
 
-        return _bytes_codec(obj["name"], dict(obj.get("configuration") or {}),
-                            "compressors")
+        config = dict(obj.get("configuration") or {})
+        if obj["name"].startswith("numcodecs."):
+            return _numcodecs_codec(obj["name"], config, "codecs")
+        return _bytes_codec(obj["name"], config, "compressors")
     if isinstance(obj, Mapping):
         return get_codec(dict(obj))
     if hasattr(obj, "get_config"):
@@ -145,10 +147,8 @@ def create_array(
     codecs = _compressors(compressors)
     v2_filters = None
     if filters not in ("auto", None, ()) and filters != []:
-        if fmt == 3:
-            raise ValueError("array->array filters other than transpose are not supported "
-                             "for Zarr v3 in czarr")
-        v2_filters = [_codec(f) for f in filters]
+        v2_filters = [_codec(f) for f in (filters if isinstance(filters, list | tuple)
+                                          else [filters])]
     write_empty = True
     if isinstance(config, Mapping) and "write_empty_chunks" in config:
         write_empty = bool(config["write_empty_chunks"])

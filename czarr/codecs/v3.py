@@ -54,6 +54,44 @@ class ChainSpec:
     sharding: ShardingSpec | None = None
 
 
+class Transpose:
+    """Zarr v3's ``transpose`` for any axis order, as a pipeline filter: the chunk's
+    axes permuted by ``order`` are what the next codec sees (in C order), and decoding
+    permutes them back. (The identity and the reversed axes need no filter: they are
+    chunk memory orders C and F.)"""
+
+    codec_id = "transpose"
+
+    def __init__(self, order: tuple[int, ...], chunk_shape: tuple[int, ...],
+                 dtype: np.dtype) -> None:
+        self.order = tuple(order)
+        self.inverse = tuple(int(i) for i in np.argsort(self.order))
+        self.chunk_shape = tuple(chunk_shape)
+        self.dtype = np.dtype(dtype)
+
+    def encode(self, buf: Any) -> np.ndarray:
+        arr = np.asarray(buf).reshape(self.chunk_shape)
+        return np.ascontiguousarray(arr.transpose(self.order))
+
+    def decode(self, buf: Any, out: Any = None) -> np.ndarray:
+        shape = tuple(self.chunk_shape[i] for i in self.order)
+        arr = np.frombuffer(memoryview(buf).cast("B"), dtype=self.dtype).reshape(shape)
+        return np.ascontiguousarray(arr.transpose(self.inverse))
+
+    def get_config(self) -> dict:
+        return {"id": "transpose", "order": list(self.order)}
+
+
+def _numcodecs_codec(name: str, config: dict, where: str) -> Any:
+    """zarr-python 3's ``numcodecs.<id>`` codecs (numcodecs' codecs under Zarr v3)."""
+    from czarr.codecs import get_codec
+
+    try:
+        return get_codec({"id": name[len("numcodecs."):], **config})
+    except Exception as e:  # noqa: BLE001 - any codec library's refusal, named
+        raise MetadataError(f"{where}: codec {name!r} cannot be made ({e})") from None
+
+
 def _has_byte_order(dtype: np.dtype) -> bool:
     """Whether the bytes codec must say an endianness: multi-byte numbers, UTF-32."""
     return (dtype.kind in "iufcmM" and dtype.itemsize > 1) or dtype.kind == "U"
@@ -91,7 +129,8 @@ def _bytes_codec(name: str, config: dict, where: str) -> Any:
                         "and crc32c)")
 
 
-def parse_chain(codecs: Any, dtype: np.dtype, ndim: int, where: str = "zarr.json") -> ChainSpec:
+def parse_chain(codecs: Any, dtype: np.dtype, ndim: int, where: str = "zarr.json",
+                chunk_shape: tuple[int, ...] | None = None) -> ChainSpec:
     """Turn a v3 ``codecs`` list into a :class:`ChainSpec`.
 
     Parameters
@@ -125,13 +164,22 @@ def parse_chain(codecs: Any, dtype: np.dtype, ndim: int, where: str = "zarr.json
             if seen_bytes:
                 raise MetadataError(f"{where}: transpose after the array->bytes codec")
             perm = list(config.get("order", []))
+            if sorted(perm) != list(range(ndim)):
+                raise MetadataError(f"{where}: transpose order {perm} is not a permutation "
+                                    f"of {ndim} axes")
             if perm == list(range(ndim)):
                 continue
-            if perm == list(range(ndim))[::-1]:
+            if perm == list(range(ndim))[::-1] and not filters:
                 order = "F" if order == "C" else "C"
                 continue
-            raise MetadataError(f"{where}: transpose order {perm} is not supported (czarr "
-                                "reads the identity and the reversed axes)")
+            if chunk_shape is None or order != "C":
+                raise MetadataError(f"{where}: transpose order {perm} is not supported here")
+            filters.append(Transpose(tuple(perm), chunk_shape, dtype))
+            continue
+        if name.startswith("numcodecs."):
+            codec = _numcodecs_codec(name, config, where)
+            (bytes_codecs if seen_bytes else filters).append(codec)
+            continue
         if not seen_bytes:
             seen_bytes = True
             if name == "bytes":
@@ -155,6 +203,9 @@ def parse_chain(codecs: Any, dtype: np.dtype, ndim: int, where: str = "zarr.json
         bytes_codecs.append(_bytes_codec(name, config, where))
     if not seen_bytes:
         raise MetadataError(f"{where}: the codec chain has no array->bytes codec")
+    for f in filters:
+        if isinstance(f, Transpose):
+            f.dtype = stored  # the bytes codec's byte order
     if sharding is not None:
         if order != "C" or bytes_codecs:
             raise MetadataError(f"{where}: codecs around sharding_indexed are not supported")
@@ -171,7 +222,7 @@ def _parse_sharding(config: dict, dtype: np.dtype, ndim: int, where: str) -> Sha
                        for c in chunk_shape)):
         raise MetadataError(f"{where}: sharding_indexed chunk_shape must be {ndim} positive "
                             f"integers, got {chunk_shape!r}")
-    inner = parse_chain(config.get("codecs"), dtype, ndim, where)
+    inner = parse_chain(config.get("codecs"), dtype, ndim, where, tuple(chunk_shape))
     if inner.sharding is not None:
         raise MetadataError(f"{where}: nested sharding is not supported")
     location = config.get("index_location", "end")
@@ -202,13 +253,14 @@ def _bytes_codec_config(codec: Any, typesize: int) -> dict:
         return {"name": "gzip", "configuration": {"level": config.get("level", 1)}}
     if cid == "crc32c":
         return {"name": "crc32c"}
-    raise MetadataError(f"codec {cid!r} has no Zarr v3 form in czarr (blosc, zstd, gzip "
-                        "and crc32c do)")
+    # any other numcodecs codec: zarr-python 3's numcodecs.<id> form
+    return {"name": f"numcodecs.{cid}", "configuration": config}
 
 
 def build_chain(dtype: np.dtype, compressors: Any = (), order: str = "C",
                 object_codec: str | None = None, ndim: int = 1,
-                shard_chunks: tuple[int, ...] | None = None) -> list[dict]:
+                shard_chunks: tuple[int, ...] | None = None,
+                filters: Any = ()) -> list[dict]:
     """The v3 ``codecs`` list for an array (as zarr-python 3 writes it).
 
     Parameters
@@ -226,6 +278,10 @@ def build_chain(dtype: np.dtype, compressors: Any = (), order: str = "C",
         Inner chunk shape: the chain above goes inside a ``sharding_indexed`` codec.
     """
     chain: list[dict] = []
+    for f in filters or ():  # numcodecs' array filters, as zarr-python 3 names them
+        config = f.get_config()
+        cid = config.pop("id")
+        chain.append({"name": f"numcodecs.{cid}", "configuration": config})
     if order == "F" and ndim > 1:
         chain.append({"name": "transpose",
                       "configuration": {"order": list(range(ndim))[::-1]}})
