@@ -88,6 +88,7 @@ from czarr.storage import (
     TempStore,
     ZipStore,
 )
+from czarr.sync import ProcessSynchronizer, ThreadSynchronizer
 from czarr.v3api import create_array, create_group
 
 __version__ = "0.1.0"
@@ -114,7 +115,8 @@ __all__ = [
     "NestedDirectoryStore", "TempStore", "KVStore", "DictStore", "LRUStoreCache",
     "consolidate_metadata", "open_consolidated", "save", "save_array", "save_group", "load",
     "tree", "Base64", "codec_registry", "ncores", "suppress", "MetadataError",
-    "v3_api_available", "create_array", "create_group",
+    "v3_api_available", "create_array", "create_group", "ThreadSynchronizer",
+    "ProcessSynchronizer",
 ]
 
 

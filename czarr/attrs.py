@@ -11,6 +11,7 @@ is written.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import warnings
 from collections.abc import Iterator, Mapping, MutableMapping
@@ -118,29 +119,39 @@ class Attributes(MutableMapping):
     def _store_document(self, data: bytes) -> None:
         self.store[self.key] = data
 
+    def _lock(self) -> Any:
+        """The synchronizer's lock of this document, or no lock."""
+        if self.synchronizer is None:
+            return contextlib.nullcontext()
+        return self.synchronizer[self.key]
+
     def put(self, d: Mapping[str, Any]) -> None:
         """Replace every attribute with those of ``d`` (one store write)."""
         self._check_writable()
-        self._write(dict(d))
+        with self._lock():
+            self._write(dict(d))
 
     def update(self, *args: Any, **kwargs: Any) -> None:
         """Set many attributes at once, like ``dict.update``, with one store write."""
         self._check_writable()
-        document = self._load()
-        document.update(*args, **kwargs)
-        self._write(document)
+        with self._lock():
+            document = self._load()
+            document.update(*args, **kwargs)
+            self._write(document)
 
     def __setitem__(self, name: str, value: Any) -> None:
         self._check_writable()
-        document = self._load()
-        document[name] = value
-        self._write(document)
+        with self._lock():
+            document = self._load()
+            document[name] = value
+            self._write(document)
 
     def __delitem__(self, name: str) -> None:
         self._check_writable()
-        document = self._load()
-        del document[name]
-        self._write(document)
+        with self._lock():
+            document = self._load()
+            del document[name]
+            self._write(document)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.key!r} {self._current()!r}>"

@@ -173,6 +173,7 @@ _ERRORS = {n: f"czarr.errors:{n}" for n in (
     "ArrayNotFoundError", "ContainsArrayError", "ContainsGroupError", "GroupNotFoundError",
     "PathNotFoundError", "ReadOnlyError", "MetadataError", "BadCompressorError",
     "FSPathExistNotDir")}
+_SYNC = {"Synchronizer": "czarr.sync:Synchronizer"}
 _CREATION = {n: f"czarr.creation:{n}" for n in (
     "create", "empty", "zeros", "ones", "full", "array", "open_array", "empty_like",
     "zeros_like", "ones_like", "full_like", "open_like")}
@@ -202,7 +203,7 @@ TABLES: dict[str, dict[str, str]] = {
                       "codec_registry": "czarr.codecs:codec_registry",
                       "BaseStore": "czarr.storage.base:Store",
                       "normalize_storage_path": "czarr.layout:normalize_path"},
-    "czarr.creation": {**_LAYOUT, **_ERRORS, "Array": "czarr.core:Array",
+    "czarr.creation": {**_LAYOUT, **_ERRORS, **_SYNC, "Array": "czarr.core:Array",
                        "normalize_store_arg": "czarr.storage.base:normalize_store_arg",
                        "normalize_storage_path": "czarr.layout:normalize_path",
                        "normalize_dimension_separator":

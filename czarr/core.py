@@ -63,8 +63,9 @@ class Array(Node):
     chunk_store : MutableMapping, optional
         A separate store for the chunks.
     synchronizer : object, optional
-        Accepted for zarr-python compatibility; czarr writes whole chunks atomically per
-        key and does not lock.
+        A :mod:`czarr.sync` synchronizer (or any ``synchronizer[key]`` lock provider):
+        a write of part of a chunk holds that chunk's lock from its read to its store,
+        and attribute updates hold the attributes' lock.
     cache_metadata : bool
         Read ``.zarray`` once (``False``: before every read and write).
     cache_attrs : bool
@@ -113,7 +114,8 @@ class Array(Node):
         self._is_view = False
         self._load_metadata()
         self._attrs = attributes_for(store, self._path, self._layout.zarr_format,
-                                     read_only=read_only, cache=cache_attrs)
+                                     read_only=read_only, cache=cache_attrs,
+                                     synchronizer=synchronizer)
 
     # ------------------------------------------------------------------ metadata
     def _load_metadata(self) -> None:
@@ -126,6 +128,8 @@ class Array(Node):
 
     def _set_metadata(self, meta: Any) -> None:
         layout = chunk_layout(meta, self._path, self._store, self._chunk_store)
+        if self._synchronizer is not None and hasattr(layout.chunk_store, "synchronizer"):
+            layout.chunk_store.synchronizer = self._synchronizer  # shards: lock each rewrite
         self._meta = meta
         self._layout = layout
         self._shape = layout.shape
@@ -146,6 +150,7 @@ class Array(Node):
             key_prefix=layout.key_prefix,
             separator=layout.separator,
             zero_key=layout.zero_key,
+            synchronizer=self._synchronizer,
             pipeline=self._pipeline,
             fill_bytes=self._fill_bytes,
             fill_is_nan=(

@@ -52,6 +52,7 @@ class ChunkContext:
     write_empty_chunks: bool
     fill_value: Any = None
     zero_key: str | None = None  # a 0-d array's chunk key (key_prefix + "0" when None)
+    synchronizer: Any = None     # locks partial-chunk writes (czarr.sync)
 
     def chunk_keys(self, proj: Any) -> list[str]:
         """The store keys of a projection's chunks, in its order."""
@@ -199,9 +200,30 @@ def write(ctx: ChunkContext, proj: Any, value: np.ndarray) -> None:
     concurrent_store = isinstance(store, (Store, dict))
     objects = pipeline.dtype.hasobject
 
+    synchronizer = ctx.synchronizer
+
     def write_batch(lo: int, hi: int) -> tuple[dict[str, Any], list[str]]:
         covered = [proj.chunk_is_covered(i) for i in range(lo, hi)]
         partial_keys = [keys[i] for i, c in zip(range(lo, hi), covered) if not c]
+        if synchronizer is None or not partial_keys:
+            return write_chunks(lo, hi, covered, partial_keys)
+        # hold each partly written chunk's lock from its read to its store (in key order,
+        # so writers in other processes cannot deadlock with this one)
+        locks = [synchronizer[k] for k in sorted(set(partial_keys))]
+        held = []
+        try:
+            for lock in locks:
+                lock.__enter__()
+                held.append(lock)
+            to_set, to_delete = write_chunks(lo, hi, covered, partial_keys)
+            _store_results(store, to_set, to_delete, {})
+            return {}, []
+        finally:
+            for lock in reversed(held):
+                lock.__exit__(None, None, None)
+
+    def write_chunks(lo: int, hi: int, covered: list[bool], partial_keys: list[str]
+                     ) -> tuple[dict[str, Any], list[str]]:
         existing = getitems(store, partial_keys) if partial_keys else {}
         to_set: dict[str, Any] = {}
         to_delete: list[str] = []

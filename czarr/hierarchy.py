@@ -88,7 +88,8 @@ class Group(Node, MutableMapping):
             raise GroupNotFoundError(f"no group at path {self._path!r}")
         self._zarr_format = node_format(store, self._path) or 2
         self._attrs = attributes_for(store, self._path, self._zarr_format,
-                                     read_only=read_only, cache=cache_attrs)
+                                     read_only=read_only, cache=cache_attrs,
+                                     synchronizer=synchronizer)
 
     # ------------------------------------------------------------------ properties
     def _info_items(self) -> list[tuple[str, str]]:

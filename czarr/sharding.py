@@ -125,6 +125,7 @@ class ShardedChunks(Store):
         self.crc = index_crc32c
         self.index_size = 16 * self.n + (4 if index_crc32c else 0)
         self.read_only = bool(getattr(store, "read_only", False))
+        self.synchronizer: Any = None  # set by the array: cross-process shard locks
         self._locks: dict[str, threading.Lock] = {}
         self._locks_lock = threading.Lock()
         self.fetches_concurrently = getattr(store, "fetches_concurrently", False)
@@ -237,9 +238,13 @@ class ShardedChunks(Store):
             groups.setdefault(shard, {})[inner] = None
         to_set: dict[str, bytes] = {}
         to_delete: list[str] = []
-        locks = [self._lock(s) for s in sorted(groups)]
+        locks: list[Any] = [self._lock(s) for s in sorted(groups)]
+        if self.synchronizer is not None:
+            locks += [self.synchronizer[s] for s in sorted(groups)]
+        held = []
         for lock in locks:
-            lock.acquire()
+            lock.__enter__()
+            held.append(lock)
         try:
             for shard, new in groups.items():
                 chunks: list[Any] = [None] * self.n
@@ -271,8 +276,8 @@ class ShardedChunks(Store):
             if to_delete:
                 base.delitems(self.store, to_delete)
         finally:
-            for lock in locks:
-                lock.release()
+            for lock in reversed(held):
+                lock.__exit__(None, None, None)
 
     def setitems(self, mapping: Mapping[str, Any]) -> None:
         self._rewrite(mapping, ())

@@ -30,9 +30,6 @@ API = json.load(open(os.path.join(COMPAT, "zarr2_api.json")))
 NOT_IN_CZARR = {
     "N5Store": "N5 is another format (out of scope)",
     "N5FSStore": "N5 is another format (out of scope)",
-    "ThreadSynchronizer": "synchronizers come with the Dask issue",
-    "ProcessSynchronizer": "synchronizers come with the Dask issue",
-    "Synchronizer": "synchronizers come with the Dask issue",
     "StoreV3": "zarr-python 2.18's experimental v3 API",
     "MemoryStoreV3": "zarr-python 2.18's experimental v3 API",
     "ConsolidatedMetadataStoreV3": "zarr-python 2.18's experimental v3 API",
