@@ -204,5 +204,15 @@ record("objects", zo[...].tolist())
 record("digest_equal", zarr.array(np.arange(10), chunks=3).hexdigest() ==
        zarr.array(np.arange(10), chunks=3).hexdigest())
 
+# -- synchronizers -----------------------------------------------------------------------
+ts = zarr.zeros(20, chunks=7, dtype="i2", synchronizer=zarr.ThreadSynchronizer())
+ts[3:9] = 4
+ps = zarr.open_array(os.path.join(work, "sync.zarr"), mode="w", shape=(20,), chunks=(7,),
+                     dtype="i2", synchronizer=zarr.ProcessSynchronizer(
+                         os.path.join(work, "sync.locks")))
+ps[5:15] = 2
+ps.attrs["k"] = 1
+record("synchronized", [ts[...].tolist(), ps[...].tolist(), dict(ps.attrs)])
+
 print(json.dumps(out, sort_keys=True, default=lambda o: o.item() if hasattr(o, "item")
                  else repr(o)))
