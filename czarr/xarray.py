@@ -260,7 +260,6 @@ class CzarrBackendEntrypoint(BackendEntrypoint):
     """
 
     description = "Open Zarr v2 and v3 stores with czarr"
-    url = "https://github.com/czarr/czarr"
     supports_groups = True
     open_dataset_parameters = (
         "filename_or_obj", "mask_and_scale", "decode_times", "concat_characters",
