@@ -224,22 +224,35 @@ def _open_czarr_group(store: Any, group: str | None, consolidated: bool | None,
     if isinstance(store, os.PathLike):
         store = os.fspath(store)
     path = normalize_path(group)
-    if consolidated is False:
-        return open_group(store, mode="r", path=path, use_consolidated=False,
-                          storage_options=storage_options)
+    where = f"{store!r}" + (f", group {path!r}" if path else "")
     try:
-        # as xarray does: the document lives at the root, whatever group is asked for
-        root = open_group(store, mode="r", use_consolidated=consolidated,
-                          storage_options=storage_options)
+        if consolidated is False:
+            return open_group(store, mode="r", path=path, use_consolidated=False,
+                              storage_options=storage_options)
+        try:
+            # as xarray does: the document is at the root, whatever group is asked for
+            root = open_group(store, mode="r", use_consolidated=consolidated,
+                              storage_options=storage_options)
+        except GroupNotFoundError:
+            if consolidated or not path:
+                raise
+            return open_group(store, mode="r", path=path, storage_options=storage_options)
     except GroupNotFoundError:
-        if consolidated or not path:
+        raise GroupNotFoundError(f"no Zarr group at {where}") from None
+    except KeyError as e:
+        if not consolidated:
             raise
-        return open_group(store, mode="r", path=path, storage_options=storage_options)
+        raise KeyError(f"no consolidated metadata at the root of {store!r} ({e}); open "
+                       "with consolidated=None or False, or write it with "
+                       "czarr.consolidate_metadata") from None
     if not path:
         return root
-    node = root[path]
+    try:
+        node = root[path]
+    except KeyError:
+        raise GroupNotFoundError(f"no Zarr group at {where}") from None
     if not isinstance(node, Group):
-        raise GroupNotFoundError(f"{path!r} is an array, not a group")
+        raise GroupNotFoundError(f"{path!r} is an array, not a group, in {store!r}")
     return node
 
 

@@ -17,7 +17,7 @@ import pytest
 import xarray as xr
 
 import czarr
-from czarr.errors import ContainsGroupError
+from czarr.errors import ContainsGroupError, GroupNotFoundError
 from czarr.storage import MemoryStore
 from czarr.xarray import CzarrBackendEntrypoint, decode_fill_attr, encode_fill_attr, to_czarr
 
@@ -355,8 +355,24 @@ def test_consolidated_true_needs_the_document(tmp_path, ds):
     to_czarr(ds, path, consolidated=False)
     assert not (path / ".zmetadata").exists()
     xr.testing.assert_identical(xr.open_dataset(path, engine=ENGINE), ds)
-    with pytest.raises(KeyError):
+    with pytest.raises(KeyError, match="no consolidated metadata"):
         xr.open_dataset(path, engine=ENGINE, consolidated=True)
+
+
+def test_missing_store_and_group_are_explained(tmp_path, ds):
+    missing = tmp_path / "missing.zarr"
+    with pytest.raises(GroupNotFoundError, match="no Zarr group"):
+        xr.open_dataset(missing, engine=ENGINE)
+    assert not missing.exists()  # reading never creates anything
+    path = tmp_path / "ds.zarr"
+    to_czarr(ds, path)
+    for consolidated in (None, False):
+        with pytest.raises(GroupNotFoundError, match="group 'nope'"):
+            xr.open_dataset(path, engine=ENGINE, group="nope", consolidated=consolidated)
+    with pytest.raises(GroupNotFoundError, match="is an array"):
+        xr.open_dataset(path, engine=ENGINE, group="temp")
+    with pytest.raises(ValueError, match="zarr_format=3"):
+        xr.open_dataset(path, engine=ENGINE, zarr_format=3)
 
 
 # ---------------------------------------------------------------------- groups, DataTree
