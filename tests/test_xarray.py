@@ -404,3 +404,19 @@ def test_open_datatree_and_groups(tmp_path, zarr_format):
     lazy = xr.open_datatree(path, engine=ENGINE, chunks={})
     assert isinstance(lazy["child/grand"].wind.data, da.Array)
     xr.testing.assert_identical(lazy.compute(), tree)
+
+
+def test_sharded_v3_and_scalars_both_ways(tmp_path):
+    ds = xr.Dataset({"a": (("y", "x"), np.arange(64.0).reshape(8, 8)),
+                     "s": ((), 3.5), "n": ((), np.int64(4))})
+    ds.a.encoding = {"chunks": (2, 2), "shards": (4, 4)}
+    path = tmp_path / "theirs.zarr"
+    ds.to_zarr(path, zarr_format=3)
+    got = xr.open_dataset(path, engine=ENGINE)
+    xr.testing.assert_identical(got, ds)
+    assert got.a.encoding["shards"] == (4, 4) and got.a.encoding["chunks"] == (2, 2)
+    ours = tmp_path / "ours.zarr"
+    to_czarr(got, ours, zarr_format=3)  # the encoding read is the encoding written
+    with xr.open_zarr(ours) as back:
+        xr.testing.assert_identical(back.load(), ds)
+        assert back.a.encoding["shards"] == (4, 4) and back.a.encoding["chunks"] == (2, 2)
