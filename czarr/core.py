@@ -253,6 +253,14 @@ class Array(Node):
         return self._layout.zarr_format
 
     @property
+    def dimension_names(self) -> tuple[str | None, ...] | None:
+        """Zarr v3: the name of each dimension (``dimension_names`` in ``zarr.json``);
+        None when the array names none, and always for a v2 array (whose names, when
+        xarray wrote it, are in its ``_ARRAY_DIMENSIONS`` attribute)."""
+        names = getattr(self._meta, "dimension_names", None)
+        return None if names is None else tuple(names)
+
+    @property
     def cdata_shape(self) -> tuple[int, ...]:
         """Number of chunks along each dimension."""
         return tuple(-(-s // c) for s, c in zip(self._shape, self._chunks))
