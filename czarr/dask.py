@@ -339,8 +339,8 @@ def from_dask(
     Returns
     -------
     czarr.Array or dask.delayed.Delayed
-        The array written (``compute=True``), else the delayed store operation: compute
-        it to write.
+        The array written (``compute=True``), else the delayed store operation: computing
+        it writes every block and returns the array.
 
     Raises
     ------
@@ -403,5 +403,19 @@ def from_dask(
             create_kwargs["synchronizer"] = synchronizer
         array = create(shape=x.shape, chunks=chunks, dtype=x.dtype, compressor=compressor,
                        store=store, path=path, overwrite=overwrite, **create_kwargs)
-    stored = da.store(x, _Blocks(array), lock=False, compute=compute)
-    return array if compute else stored
+    target = _Blocks(array)
+    stored = da.store(x, target, lock=False, compute=False)
+    # one task that waits for every block's store and gives the array back
+    import dask
+
+    done = dask.delayed(_stored, pure=True)(target, stored.to_delayed().ravel().tolist(),
+                                            dask_key_name="czarr-stored-" + target._token)
+    if compute:
+        dask.compute(done)
+        return array
+    return done
+
+
+def _stored(target: _Blocks, blocks: list[None]) -> Array:
+    """The last task of :func:`from_dask`: every block is stored."""
+    return target.array
