@@ -358,6 +358,9 @@ def from_dask(
 
     if not isinstance(x, da.Array):
         x = da.asarray(x) if chunks is None else da.from_array(np.asarray(x), chunks=chunks)
+    if any(np.isnan(size) for sizes in x.chunks for size in sizes):
+        raise ValueError(f"the dask array's chunk sizes are unknown ({x.chunks}): call "
+                         "x.compute_chunk_sizes() first, so each block's place is known")
     if isinstance(store_or_url, Array):
         given = {"path": path, "chunks": chunks, "storage_options": storage_options}
         extra = sorted(k for k, v in given.items() if v is not None)

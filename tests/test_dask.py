@@ -181,6 +181,15 @@ def test_from_dask_refuses_irregular_blocks_unless_chunks_given(tmp_path):
     np.testing.assert_array_equal(z[:], x.compute())
 
 
+def test_from_dask_refuses_unknown_chunk_sizes(tmp_path):
+    x = da.arange(100, chunks=10)
+    y = x[x > 50]  # sizes known only after computing
+    with pytest.raises(ValueError, match="compute_chunk_sizes"):
+        czarr.from_dask(y, str(tmp_path / "o"))
+    z = czarr.from_dask(y.compute_chunk_sizes().rechunk(7), str(tmp_path / "o"))
+    np.testing.assert_array_equal(z[:], np.arange(51, 100))
+
+
 def test_from_dask_refuses_blocks_that_cut_chunks(tmp_path):
     x = da.from_array(data((300, 10)), chunks=(100, 10))
     with pytest.raises(ValueError, match=r"not aligned to the chunk shape \(75, 10\).*"
