@@ -69,6 +69,7 @@ from czarr.creation import (
     zeros,
     zeros_like,
 )
+from czarr.dask import from_dask, to_dask  # dask itself is imported on first call
 from czarr.errors import MetadataError
 from czarr.hierarchy import Group, group, open_group
 from czarr.storage import (
@@ -117,6 +118,7 @@ __all__ = [
     "tree", "Base64", "codec_registry", "ncores", "suppress", "MetadataError",
     "v3_api_available", "create_array", "create_group", "ThreadSynchronizer",
     "ProcessSynchronizer",
+    "to_dask", "from_dask",
 ]
 
 
