@@ -82,14 +82,14 @@ def test_without_a_synchronizer_writes_are_lost(tmp_path):
     """What the synchronizer prevents: the same run without one loses writes (each
     writer stores a whole chunk it read before another writer's change)."""
     lost = 0
-    for attempt in range(3):
+    for attempt in range(8):
         path = _new(tmp_path, f"race{attempt}.zarr")
         _run_processes(_write, path, None)
         lost = int((czarr.open_array(path, mode="r")[...] != _expected()).sum())
         if lost:
             break
     if not lost:
-        pytest.skip("no write was lost in 3 unsynchronized runs (the race did not happen)")
+        pytest.skip("no write was lost in 8 unsynchronized runs (the race did not happen)")
     assert lost > 0
 
 
