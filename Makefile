@@ -54,4 +54,4 @@ sdist: setup
 	$(PY) -m build --sdist --no-isolation
 
 clean:
-	rm -rf build dist *.egg-info czarr/_core/*.c czarr/_core/*.so
+	rm -rf build dist *.egg-info czarr/_core/*.c czarr/_core/*.so czarr/capi.c czarr/capi*.so

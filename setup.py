@@ -37,7 +37,10 @@ EXTENSIONS = {
     "fileio": [],
     "filters": [],
     "vlen": [],
+    "capi": [],  # czarr.capi: the public C-level API, forwarding to the modules above
 }
+# extensions outside czarr/_core
+MODULES = {"capi": "czarr.capi"}
 
 PREFIX = os.environ.get("CZARR_LIB_PREFIX")
 
@@ -89,10 +92,11 @@ def extensions() -> list[Extension]:
         for key in EXTENSIONS[name]:
             for k, v in _library_flags(key).items():
                 kwargs[k] += v
+        module = MODULES.get(name, f"czarr._core.{name}")
         exts.append(
             Extension(
-                f"czarr._core.{name}",
-                [f"czarr/_core/{name}.pyx"],
+                module,
+                [module.replace(".", "/") + ".pyx"],
                 define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
                 extra_compile_args=["-O3"],
                 **kwargs,

@@ -97,7 +97,8 @@ v3_api_available = False  # zarr-python 2.18's experimental v3 API: not in czarr
 
 
 def get_include() -> str:
-    """Directory holding czarr's ``.pxd`` files (for ``cimport czarr._core...``)."""
+    """Directory to put on Cython's include path to ``cimport czarr.capi``, czarr's
+    public C-level API (``czarr/capi.pxd``; see the README's "C-level API")."""
     return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 

@@ -1,7 +1,7 @@
 """Compiled kernels: codecs calling the C libraries and the chunk engine.
 
-The ``.pxd`` files beside these modules are czarr's public C-level API: other Cython
-packages can ``cimport czarr._core.blosc`` etc. (see ``czarr.get_include()``).
+The ``.pxd`` files beside these modules are private and free to change: other Cython
+packages ``cimport czarr.capi``, the public, versioned facade over them (``czarr/capi.pxd``).
 """
 
 import importlib

@@ -112,26 +112,40 @@ cdef tuple dim_progression(object sel, int64_t n, int axis):
     return first, 1, 1, 0, 1, False
 
 
-cdef object split_progression(int64_t first, int64_t step, int64_t count, int64_t out0,
-                              int64_t out_dir, int64_t n, int64_t c):
+cdef Py_ssize_t split_progression_into(int64_t first, int64_t step, int64_t count,
+                                       int64_t out0, int64_t out_dir, int64_t c,
+                                       int64_t* chunk_index, int64_t* chunk_start,
+                                       int64_t* chunk_count, int64_t* out_start,
+                                       Py_ssize_t cap) noexcept nogil:
     """Cut the progression at chunk boundaries: integer maths, one pass per chunk."""
     # the caller checked the grid (check_grid), so (ci + 1) * c fits in an int64
-    cdef Py_ssize_t cap = min(count, _ceildiv(n, c)) if count else 0
     cdef Py_ssize_t k = 0
     cdef int64_t j = 0, ci, jhi
+    while j < count:  # each pass consumes >= 1 element and one chunk
+        if k == cap:
+            return -1
+        ci = (first + j * step) // c
+        jhi = min(count, _ceildiv((ci + 1) * c - first, step))
+        chunk_index[k] = ci
+        chunk_start[k] = first + j * step - ci * c
+        chunk_count[k] = jhi - j
+        out_start[k] = out0 + j * out_dir
+        k += 1
+        j = jhi
+    return k
+
+
+cdef object split_progression(int64_t first, int64_t step, int64_t count, int64_t out0,
+                              int64_t out_dir, int64_t n, int64_t c):
+    """The rows of split_progression_into as a (4, k) int64 array (k >= 1 columns)."""
+    cdef Py_ssize_t cap = min(count, _ceildiv(n, c)) if count else 0
+    cdef Py_ssize_t k
     arr = np.empty((4, max(cap, 1)), dtype=np.int64)
     cdef int64_t[:, ::1] a = arr
     with nogil:
-        while j < count and k < cap:  # each pass consumes >= 1 element and one chunk
-            ci = (first + j * step) // c
-            jhi = min(count, _ceildiv((ci + 1) * c - first, step))
-            a[0, k] = ci
-            a[1, k] = first + j * step - ci * c
-            a[2, k] = jhi - j
-            a[3, k] = out0 + j * out_dir
-            k += 1
-            j = jhi
-    if j < count:  # unreachable while the grid is checked: cap bounds the chunks
+        k = split_progression_into(first, step, count, out0, out_dir, c, &a[0, 0],
+                                   &a[1, 0], &a[2, 0], &a[3, 0], cap)
+    if k < 0:  # unreachable while the grid is checked: cap bounds the chunks
         raise ValueError(f"selection of {count} elements from {first} step {step} "
                          f"does not fit a dimension of {n} in chunks of {c}")
     return arr[:, :k] if k else arr[:, :1]

@@ -24,11 +24,18 @@ cdef extern from "zlib.h" nogil:
         unsigned int avail_out
     const char* ZLIB_VERSION
     const char* zlibVersion()
-    int Z_OK, Z_STREAM_END, Z_BUF_ERROR, Z_NO_FLUSH
+    int Z_OK, Z_STREAM_END, Z_BUF_ERROR, Z_NO_FLUSH, Z_FINISH, Z_DEFLATED
+    int Z_DEFAULT_STRATEGY
     unsigned long compressBound(unsigned long sourceLen)
     int compress2(unsigned char* dest, unsigned long* destLen, const unsigned char* source,
                   unsigned long sourceLen, int level)
     int inflateInit(z_stream* strm)
+    int inflateInit2(z_stream* strm, int windowBits)
+    int deflateInit2(z_stream* strm, int level, int method, int windowBits, int memLevel,
+                     int strategy)
+    unsigned long deflateBound(z_stream* strm, unsigned long sourceLen)
+    int deflate(z_stream* strm, int flush)
+    int deflateEnd(z_stream* strm)
     int inflate(z_stream* strm, int flush)
     int inflateEnd(z_stream* strm)
 
@@ -52,6 +59,8 @@ cdef enum:
     _DONE = 0             # stream ended
     _FULL = 1             # output buffer full, stream not ended
     _ERROR = 2            # corrupt or truncated
+    _WBITS_ZLIB = 15      # 32 KiB window, zlib wrapper
+    _WBITS_GZIP = 31      # 32 KiB window, gzip wrapper (RFC 1952)
 
 
 cdef int _inflate_into(z_stream* zs, const char** src, size_t* srcleft, char* dest,
@@ -86,14 +95,14 @@ cdef int _inflate_into(z_stream* zs, const char** src, size_t* srcleft, char* de
             return _ERROR       # no progress with room left: input exhausted
 
 
-cdef Py_ssize_t zlib_decode_into(const char* src, size_t srcsize, char* dest,
-                                 size_t destsize) noexcept nogil:
+cdef Py_ssize_t _decode_into(const char* src, size_t srcsize, char* dest, size_t destsize,
+                             int window_bits) noexcept nogil:
     cdef z_stream zs
     cdef size_t written = 0
     cdef int state
     cdef char probe
     memset(&zs, 0, sizeof(zs))
-    if inflateInit(&zs) != Z_OK:
+    if inflateInit2(&zs, window_bits) != Z_OK:
         return CZARR_ZLIB_EPARAM
     state = _inflate_into(&zs, &src, &srcsize, dest, destsize, &written)
     if state == _FULL:
@@ -108,6 +117,45 @@ cdef Py_ssize_t zlib_decode_into(const char* src, size_t srcsize, char* dest,
         return CZARR_ZLIB_ECORRUPT
     if state == _FULL or written != destsize:
         return CZARR_ZLIB_EDEST
+    return <Py_ssize_t>written
+
+
+cdef Py_ssize_t zlib_decode_into(const char* src, size_t srcsize, char* dest,
+                                 size_t destsize) noexcept nogil:
+    return _decode_into(src, srcsize, dest, destsize, _WBITS_ZLIB)
+
+
+cdef Py_ssize_t gzip_decode_into(const char* src, size_t srcsize, char* dest,
+                                 size_t destsize) noexcept nogil:
+    return _decode_into(src, srcsize, dest, destsize, _WBITS_GZIP)
+
+
+cdef Py_ssize_t gzip_encode_into(const char* src, size_t srcsize, char* dest,
+                                 size_t destsize, int level) noexcept nogil:
+    cdef z_stream zs
+    cdef int ret
+    cdef size_t take_in, take_out, written = 0
+    if level < -1 or level > 9:
+        return CZARR_ZLIB_EPARAM
+    memset(&zs, 0, sizeof(zs))
+    if deflateInit2(&zs, level, Z_DEFLATED, _WBITS_GZIP, 8, Z_DEFAULT_STRATEGY) != Z_OK:
+        return CZARR_ZLIB_EPARAM
+    while True:  # at most 1 GiB in and out per pass: z_stream counts are 32-bit
+        take_in = srcsize if srcsize < _CHUNK else _CHUNK
+        take_out = destsize - written if destsize - written < _CHUNK else _CHUNK
+        zs.next_in = <const unsigned char*>src
+        zs.avail_in = <unsigned int>take_in
+        zs.next_out = <unsigned char*>(dest + written)
+        zs.avail_out = <unsigned int>take_out
+        ret = deflate(&zs, Z_FINISH if take_in == srcsize else Z_NO_FLUSH)
+        src += take_in - zs.avail_in
+        srcsize -= take_in - zs.avail_in
+        written += take_out - zs.avail_out
+        if ret == Z_STREAM_END or (ret != Z_OK and ret != Z_BUF_ERROR) or written == destsize:
+            break
+    deflateEnd(&zs)
+    if ret != Z_STREAM_END:
+        return CZARR_ZLIB_EPARAM
     return <Py_ssize_t>written
 
 
