@@ -34,7 +34,7 @@ import numpy as np
 from czarr import config
 from czarr.errors import ContainsArrayError
 
-__all__ = ["rechunk", "RechunkProgress", "parse_bytes", "PROGRESS_KEY"]
+__all__ = ["rechunk", "RechunkProgress", "MaxMemError", "parse_bytes", "PROGRESS_KEY"]
 
 PROGRESS_KEY = ".czarr_rechunk_progress"
 _TMP_NAME = ".czarr_rechunk_tmp"
@@ -61,6 +61,10 @@ def parse_bytes(text: str | int) -> int:
     if not m or m.group(2).lower() not in _UNITS:
         raise ValueError(f"not a size: {text!r} (try 512MiB, 2GiB or a number of bytes)")
     return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
+
+
+class MaxMemError(ValueError):
+    """``max_mem`` cannot hold the copy of even one chunk."""
 
 
 @dataclass(frozen=True)
@@ -208,7 +212,7 @@ def plan(shape: tuple[int, ...], source_grid: tuple[int, ...],
         return _Plan((direct,), None)
     need = _cost(tuple(min(t, s) for t, s in zip(target_grid, shape)), source_grid,
                  target_grid, shape, itemsize)
-    raise ValueError(f"max_mem too small: copying one chunk needs about {need} bytes per "
+    raise MaxMemError(f"max_mem too small: copying one chunk needs about {need} bytes per "
                      f"worker, {budget} are available")
 
 
@@ -487,7 +491,7 @@ def rechunk(
                 the_plan = plan(shape, src_grid, dst_grid, itemsize, budget_total // w)
                 workers = w
                 break
-            except ValueError:
+            except MaxMemError:
                 if w == 1:
                     raise
     assert the_plan is not None
