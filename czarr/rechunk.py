@@ -522,7 +522,8 @@ def rechunk(
         record = _Record.new(store if can_delete else None, progress_key, doc, nblocks)
         kwargs = _array_kwargs(source, compressor, filters)
         create(shape, chunks=target_chunks, store=store, path=path, zarr_format=fmt,
-               shards=tuple(shards) if shards else None, overwrite=False, **kwargs)
+               shards=tuple(shards) if shards else None, overwrite=False,
+               write_empty_chunks=False, **kwargs)
         attrs = getattr(source, "attrs", None)
         target = _open_target(store, path)
         if attrs is not None:
