@@ -334,8 +334,14 @@ def cmd_convert(args: argparse.Namespace) -> None:
     if not isinstance(node, czarr.Array):  # the root group, then every member, depth first
         arrays = [("", None)]
         node.visititems(lambda name, obj: arrays.append((name, obj)))
-    resuming = PROGRESS_KEY in dest
+    resuming = PROGRESS_KEY in dest and not args.overwrite
     if not isinstance(node, czarr.Array) and not resuming:
+        if not args.overwrite:  # refuse before writing anything
+            for name, arr in arrays:
+                if isinstance(arr, czarr.Array) and contains_array(dest, name):
+                    raise czarr.errors.ContainsArrayError(
+                        f"an array is already at {name!r} in {args.dst} (pass --overwrite "
+                        "to replace it)")
         dest[PROGRESS_KEY] = b'{"convert": true}'  # arrays done are skipped on a rerun
     fmt = args.format or getattr(node, "zarr_format", None) or \
         getattr(node, "_zarr_format", None) or 2

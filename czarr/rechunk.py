@@ -368,7 +368,7 @@ def _copy_blocks(src: Any, dst: Any, blocks: list[tuple[slice, ...]], record: _R
 def _open_target(target_store: MutableMapping, target_path: str) -> Any:
     from czarr.core import Array
 
-    return Array(target_store, path=target_path)
+    return Array(target_store, path=target_path, write_empty_chunks=False)
 
 
 def rechunk(
