@@ -520,17 +520,17 @@ def rechunk(
                "intermediate": None if the_plan.intermediate is None else {
                    "chunks": list(the_plan.intermediate), "token": uuid.uuid4().hex}}
         record = _Record.new(store if can_delete else None, progress_key, doc, nblocks)
+    else:
+        record = _Record(store, progress_key, doc)
+    if not contains_array(store, path):  # new, or killed before the array was made
         kwargs = _array_kwargs(source, compressor, filters)
         create(shape, chunks=target_chunks, store=store, path=path, zarr_format=fmt,
                shards=tuple(shards) if shards else None, overwrite=False,
                write_empty_chunks=False, **kwargs)
         attrs = getattr(source, "attrs", None)
-        target = _open_target(store, path)
         if attrs is not None:
-            target.attrs.update(dict(attrs))
-    else:
-        record = _Record(store, progress_key, doc)
-        target = _open_target(store, path)
+            _open_target(store, path).attrs.update(dict(attrs))
+    target = _open_target(store, path)
 
     bytes_total = int(np.prod(shape, dtype=np.int64)) * itemsize * len(nblocks)
     lock = threading.Lock()

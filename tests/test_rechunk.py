@@ -205,3 +205,17 @@ def test_convert_1gib_crossed_chunks_under_256mib_peak_rss(tmp_path):
         cols = np.arange(j, j + 2048)[None, :]
         want = (np.arange(n)[:, None] * 7 + cols * 3).astype("u1")
         np.testing.assert_array_equal(out[:, j:j + 2048], want)
+
+
+def test_rechunk_killed_before_the_target_was_made(tmp_path, source):
+    src, data = source
+    dst = str(tmp_path / "dst.zarr")
+    (tmp_path / "dst.zarr").mkdir()
+    doc = {"format": 1, "shape": [300, 400], "dtype": "float64", "target_chunks": [30, 40],
+           "workers": 1, "blocks": [[300, 400]], "intermediate": None,
+           "stages": [{"done": "AA=="}]}
+    (tmp_path / "dst.zarr" / PROGRESS_KEY).write_text(json.dumps(doc))
+    out = czarr.rechunk(src, (30, 40), dst)
+    assert out.chunks == (30, 40)
+    np.testing.assert_array_equal(out[:], data)
+    assert out.attrs["units"] == "m"
