@@ -72,6 +72,7 @@ from czarr.creation import (
 from czarr.dask import from_dask, to_dask  # dask itself is imported on first call
 from czarr.errors import MetadataError
 from czarr.hierarchy import Group, group, open_group
+from czarr.rechunk import rechunk
 from czarr.storage import (
     ABSStore,
     DBMStore,
@@ -120,6 +121,7 @@ __all__ = [
     "v3_api_available", "create_array", "create_group", "ThreadSynchronizer",
     "ProcessSynchronizer",
     "to_dask", "from_dask",
+    "rechunk",
 ]
 
 

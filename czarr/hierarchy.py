@@ -262,9 +262,11 @@ class Group(Node, MutableMapping):
 
         return walk(self)
 
-    def tree(self, expand: bool = False, level: int | None = None) -> TreeView:
-        """A text view of the hierarchy below this group (print it)."""
-        return TreeView(self, level=level)
+    def tree(self, expand: bool = False, level: int | None = None, *,
+             details: bool = False) -> TreeView:
+        """A view of the hierarchy below this group: print it, or show it in a notebook
+        (``details`` adds each array's chunks and stored size to the text)."""
+        return TreeView(self, expand=expand, level=level, details=details)
 
     # ------------------------------------------------------------------ creating
     def _check_writable(self) -> None:
@@ -426,21 +428,31 @@ class Group(Node, MutableMapping):
 
 
 class TreeView:
-    """Text tree of a group's hierarchy (``repr``/``str`` give the text)."""
+    """Tree of a group's hierarchy: ``repr``/``str`` give the text (with ``details``, each
+    array's chunks, chunks stored and bytes stored too); notebooks get ``_repr_html_``,
+    nested collapsible groups with a row of details per array."""
 
-    def __init__(self, group: Group, expand: bool = False, level: int | None = None) -> None:
+    def __init__(self, group: Group, expand: bool = False, level: int | None = None,
+                 details: bool = False) -> None:
         self._group = group
         self._expand = expand  # zarr-python 2's option for its interactive widget
         self._level = level
+        self._details = details
+
+    def _members(self, group: Group) -> list[tuple[str, Any]]:
+        return sorted(group.items())
 
     def _lines(self, group: Group, prefix: str, depth: int) -> list[str]:
         lines: list[str] = []
-        members = sorted(group.items())
+        members = self._members(group)
         for i, (name, member) in enumerate(members):
             last = i == len(members) - 1
             branch = "└── " if last else "├── "
             if isinstance(member, Array):
-                lines.append(f"{prefix}{branch}{name} {member.shape} {member.dtype}")
+                line = f"{prefix}{branch}{name} {member.shape} {member.dtype}"
+                if self._details:
+                    line += " " + _array_details(member)
+                lines.append(line)
             else:
                 lines.append(f"{prefix}{branch}{name}")
                 if self._level is None or depth < self._level:
@@ -454,11 +466,42 @@ class TreeView:
 
     __str__ = __repr__
 
-    def _repr_html_(self) -> str:
-        """The tree for notebooks: the same text, escaped, in a ``<pre>`` block."""
+    def _html(self, group: Group, depth: int) -> str:
         import html
 
-        return f'<pre class="czarr-tree">{html.escape(repr(self))}</pre>'
+        items = []
+        for name, member in self._members(group):
+            if isinstance(member, Array):
+                items.append(
+                    f"<li><code>{html.escape(name)}</code> "
+                    f"<span>{html.escape(str(member.shape))} {html.escape(str(member.dtype))}"
+                    f"</span> <small>{html.escape(_array_details(member))}</small></li>")
+            elif self._level is None or depth < self._level:
+                items.append(f"<li><details open><summary><b>{html.escape(name)}/</b>"
+                             f"</summary>{self._html(member, depth + 1)}</details></li>")
+            else:
+                items.append(f"<li><b>{html.escape(name)}/</b> …</li>")
+        return '<ul style="list-style:none;margin:0;padding-left:1.2em">' + "".join(items) \
+            + "</ul>"
+
+    def _repr_html_(self) -> str:
+        """The tree for notebooks: groups fold open and shut, arrays show their details."""
+        import html
+
+        root = self._group.name if self._group.path else "/"
+        return (f'<div class="czarr-tree"><details open><summary><b>{html.escape(root)}</b>'
+                f"</summary>{self._html(self._group, 1)}</details></div>")
+
+
+def _array_details(arr: Array) -> str:
+    """``chunks=(10, 10) 4/4 chunks 1.2K stored`` for one array (``?`` when unknown)."""
+    from czarr.util import human_readable_size
+
+    stored = arr.nbytes_stored
+    size = human_readable_size(stored) if stored >= 0 else "?"
+    shards = f" shards={arr.shards}" if arr.shards is not None else ""
+    return (f"chunks={arr.chunks}{shards} {arr.nchunks_initialized}/{arr.nchunks} chunks "
+            f"{size} stored")
 
 
 def group(
