@@ -180,11 +180,15 @@ GEN = """
         a[i:i + 1024] = (rows * 7 + np.arange(n)[None, :] * 3).astype("u1")
 """
 
+# VmHWM is this process's own peak (ru_maxrss would carry over the RSS of the process
+# that forked it, e.g. a long pytest run, since Linux keeps the high-water mark across exec)
 MEASURE = """
-    import resource, sys
+    import sys
     from czarr.cli import main
     rc = main(sys.argv[1:])
-    print(rc, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+    with open("/proc/self/status") as f:
+        peak = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+    print(rc, peak * 1024)
 """
 
 
