@@ -18,6 +18,7 @@ extensions.
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import shutil
@@ -130,6 +131,8 @@ def _vendored() -> dict[str, dict]:
         zstd_macros.append(("ZSTD_DISABLE_ASM", "1"))
     blosc_sources = sorted(f for f in glob(os.path.join(VENDOR, "blosc", "*.c"))
                            if ("sse2" not in f and "avx2" not in f) or X86)
+    if sys.platform == "win32":  # c-blosc's own pthread shim (MSVC has no pthreads)
+        blosc_sources.append(os.path.join(VENDOR, "blosc", "win32", "pthread.c"))
     blosc_macros = [("HAVE_LZ4", "1"), ("HAVE_ZLIB", "1"), ("HAVE_ZSTD", "1")]
     if X86:  # SIMD shuffles, picked at run time from the CPU's features
         blosc_macros += [("SHUFFLE_SSE2_ENABLED", "1"), ("SHUFFLE_AVX2_ENABLED", "1")]
@@ -158,16 +161,24 @@ class BuildExt(build_ext):
     libraries, in parallel, recompiling only the objects older than their source."""
 
     def build_extensions(self) -> None:
-        # switching between bundled and system rebuilds every extension
-        marker = os.path.join(self.build_temp, "czarr-blosc-mode")
-        if not os.path.exists(marker) or open(marker).read() != MODE:
+        # extensions built in the other mode into the same place are all rebuilt
+        outdir = os.path.dirname(self.get_ext_fullpath(self.extensions[0].name))
+        modes_file = os.path.join(self.build_temp, "czarr-blosc-modes.json")
+        try:
+            with open(modes_file) as f:
+                modes = json.load(f)
+        except (OSError, ValueError):
+            modes = {}
+        forced = self.force  # the vendored objects are the same in both modes
+        if modes.get(os.path.abspath(outdir)) != MODE:
             self.force = True
         if MODE == "bundled":
-            self._build_vendored()
+            self._build_vendored(forced)
         super().build_extensions()
+        modes[os.path.abspath(outdir)] = MODE
         os.makedirs(self.build_temp, exist_ok=True)
-        with open(marker, "w") as f:
-            f.write(MODE)
+        with open(modes_file, "w") as f:
+            json.dump(modes, f)
 
     def _flags(self, source: str) -> list[str]:
         unix = self.compiler.compiler_type == "unix"
@@ -178,7 +189,7 @@ class BuildExt(build_ext):
             flags.append("-msse2")
         return flags
 
-    def _build_vendored(self) -> None:
+    def _build_vendored(self, force: bool) -> None:
         if ".S" not in self.compiler.src_extensions:  # an instance copy, not the class list
             self.compiler.src_extensions = [*self.compiler.src_extensions, ".S"]
         libs = _vendored()
@@ -191,7 +202,7 @@ class BuildExt(build_ext):
         def compile_one(job: tuple[str, str, dict]) -> str:
             name, source, info = job
             obj = self.compiler.object_filenames([source], output_dir=os.path.join(out, name))[0]
-            if (self.force or not os.path.exists(obj)
+            if (force or not os.path.exists(obj)
                     or os.path.getmtime(obj) < max(os.path.getmtime(source), since)):
                 self.compiler.compile([source], output_dir=os.path.join(out, name),
                                       macros=info["macros"], include_dirs=info["include_dirs"],

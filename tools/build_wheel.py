@@ -16,6 +16,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -89,6 +90,30 @@ def check(wheel: Path, report: dict) -> None:
         sys.exit(f"czarr: {wheel.name} is not self-contained: " + "; ".join(problems))
 
 
+SMOKE = """
+import numpy as np, czarr
+from czarr._core import blosc, lz4, zlib, zstd
+a = czarr.zeros((300, 300), chunks=(100, 100), dtype="f8",
+                compressor=czarr.Blosc(cname="zstd", clevel=5, shuffle=2))
+a[...] = np.arange(90000.0).reshape(300, 300)
+assert (a[...] == np.arange(90000.0).reshape(300, 300)).all()
+print("czarr", czarr.__version__, "from", czarr.__file__)
+print("c-blosc", blosc.VERSION_STRING, "zstd", zstd.VERSION_STRING, "lz4",
+      lz4.VERSION_STRING, "zlib", zlib.VERSION_STRING)
+"""
+
+
+def check_install(wheel: Path) -> None:
+    """Install ``wheel`` (and numpy, from the index) into a fresh venv and use it there."""
+    with tempfile.TemporaryDirectory(prefix="czarr-wheel-venv-") as tmp:
+        venv = Path(tmp) / "venv"
+        run([sys.executable, "-m", "venv", str(venv)])
+        python = str(venv / "bin" / "python")
+        run([python, "-m", "pip", "install", "-q", str(wheel)])
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        print(run([python, "-c", SMOKE], cwd=tmp, env=env))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dist", default=str(ROOT / "dist"), help="where the wheel is built")
@@ -96,8 +121,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="where the repaired wheel goes")
     parser.add_argument("--from-sdist", action="store_true",
                         help="build the sdist, then the wheel from it in a fresh folder")
+    parser.add_argument("--check-install", action="store_true",
+                        help="then install the wheel into a fresh venv and use it there")
     args = parser.parse_args(argv)
     repaired = build(Path(args.dist), Path(args.wheelhouse), args.from_sdist)
+    if args.check_install:
+        check_install(repaired)
     print(repaired)
     return 0
 
