@@ -60,8 +60,8 @@ bench: setup
 bench-history: setup
 	$(PY) -m pip install -q asv virtualenv
 	cd asv_bench && ../$(PY) -m asv machine --yes \
-	  && ../$(PY) -m asv run --config asv.history.json --skip-existing-commits HEAD~$(BENCH_N)..HEAD \
-	  && ../$(PY) -m asv publish --config asv.history.json
+	  && ../$(PY) -m asv run --skip-existing-commits HEAD~$(BENCH_N)..HEAD \
+	  && ../$(PY) -m asv publish
 	@echo "report: asv_bench/.asv/html/index.html (serve it: cd asv_bench && asv preview)"
 
 # c-blosc 1.x with its lz4, zstd and zlib, from the sha256-pinned sdist in tools/vendor_blosc.py
