@@ -168,3 +168,7 @@ def test_codec_suite_passes_against_the_installed_wheel(venv, tmp_path):
     tail = result.stdout[-2500:]
     assert result.returncode == 0, tail + result.stderr[-2000:]
     assert " passed" in tail and " failed" not in tail
+    # the one allowed skip: an installed numcodecs other than the pinned one (then the
+    # versions may differ and strict identity cannot be asked for)
+    skipped = [line for line in result.stdout.splitlines() if line.startswith("SKIPPED")]
+    assert all("the bundled c-blosc comes from numcodecs" in line for line in skipped), skipped
