@@ -1,11 +1,16 @@
-"""Array workloads for asv history, the same kinds as benchmarks/compare.py (smaller):
-full write and read on a DirectoryStore, region reads, random single-element reads,
-many small chunks, and thread scaling."""
+"""Array workloads for asv history, the same as benchmarks/compare.py's (at its ``--quick``
+size): full write and read of 4096^2 float64 on a DirectoryStore with Blosc lz4 byte
+shuffle and zstd bit shuffle, with 1 and 2 threads; aligned and unaligned 2048^2 region
+reads; random single-element reads; and 2048^2 int32 in 1,024 chunks of 64^2 (per-chunk
+overhead). The sharded v3 read is in sharded.py, the codecs alone in codecs.py.
+
+The arrays are written once per environment (``setup_cache``, in the folder asv runs the
+benchmarks in) and reopened for each benchmark.
+"""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
+import time
 
 import numpy as np
 
@@ -13,37 +18,48 @@ import czarr
 from czarr import config
 
 N = 4096  # 4096^2 float64 = 128 MiB
+COMPRESSORS = {"lz4-shuffle": ("lz4", 5, 1), "zstd-bitshuffle": ("zstd", 3, 2)}
+POINTS = 200
 
 
 def _data(n: int = N) -> np.ndarray:
+    """compare.py's smooth data: a product of sines rounded to 1/1024."""
     x = np.linspace(0, 4 * np.pi, n)
     data = np.sin(x)[:, None] * np.cos(x)[None, :] * 1024.0
     np.round(data, out=data)
     return data / 1024.0
 
 
+def _small() -> np.ndarray:
+    return (np.arange((N // 2) ** 2, dtype="i4") % 1000).reshape(N // 2, N // 2)
+
+
+def _create(path: str, data: np.ndarray, chunks: tuple[int, int], comp: tuple) -> None:
+    cname, clevel, shuffle = comp
+    arr = czarr.open_array(path, mode="w", shape=data.shape, chunks=chunks, dtype=data.dtype,
+                           compressor=czarr.Blosc(cname=cname, clevel=clevel, shuffle=shuffle))
+    arr[...] = data
+
+
 class FullArray:
-    params = [["lz4-shuffle", "zstd-bitshuffle"], [1, 2]]
+    params = [list(COMPRESSORS), [1, 2]]
     param_names = ["compressor", "threads"]
-    timeout = 300
+    timeout = 600
+
+    def setup_cache(self):
+        data = _data()
+        for name, comp in COMPRESSORS.items():
+            _create(f"full-{name}.zarr", data, (512, 512), comp)
 
     def setup(self, comp, threads):
-        self.tmp = tempfile.mkdtemp(prefix="czarr-asv-")
-        cname, clevel, shuffle = {"lz4-shuffle": ("lz4", 5, 1),
-                                  "zstd-bitshuffle": ("zstd", 3, 2)}[comp]
         self.data = _data()
-        self.arr = czarr.open_array(f"{self.tmp}/a.zarr", mode="w", shape=self.data.shape,
-                                    chunks=(512, 512), dtype="f8",
-                                    compressor=czarr.Blosc(cname=cname, clevel=clevel,
-                                                           shuffle=shuffle))
-        self.arr[...] = self.data
+        self.arr = czarr.open_array(f"full-{comp}.zarr", mode="r+")
         self.cfg = config.set(threads=threads)
-        self.rng = np.random.default_rng(0)
-        self.points = [tuple(p) for p in self.rng.integers(0, N, (200, 2))]
+        rng = np.random.default_rng(42)
+        self.points = [tuple(int(v) for v in rng.integers(0, N, 2)) for _ in range(POINTS)]
 
     def teardown(self, comp, threads):
-        self.cfg.__exit__()
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        self.cfg.__exit__(None, None, None)
 
     def time_write(self, comp, threads):
         self.arr[...] = self.data
@@ -62,29 +78,31 @@ class FullArray:
             self.arr[p]
 
     def track_read_mbps(self, comp, threads):
-        import time
-
         t0 = time.perf_counter()
         self.arr[...]
         return self.data.nbytes / 1e6 / (time.perf_counter() - t0)
 
     track_read_mbps.unit = "MB/s"
 
+    def track_write_mbps(self, comp, threads):
+        t0 = time.perf_counter()
+        self.arr[...] = self.data
+        return self.data.nbytes / 1e6 / (time.perf_counter() - t0)
+
+    track_write_mbps.unit = "MB/s"
+
 
 class SmallChunks:
-    """Per-chunk overhead: 2048^2 int32 in 64^2 chunks (1,024 chunks)."""
+    """Per-chunk overhead: 2048^2 int32 in 64^2 chunks (1,024 chunks), Blosc lz4 shuffle."""
 
     timeout = 300
 
-    def setup(self):
-        self.tmp = tempfile.mkdtemp(prefix="czarr-asv-")
-        self.data = (np.arange(2048 * 2048, dtype="i4") % 1000).reshape(2048, 2048)
-        self.arr = czarr.open_array(f"{self.tmp}/s.zarr", mode="w", shape=self.data.shape,
-                                    chunks=(64, 64), dtype="i4")
-        self.arr[...] = self.data
+    def setup_cache(self):
+        _create("small.zarr", _small(), (64, 64), COMPRESSORS["lz4-shuffle"])
 
-    def teardown(self):
-        shutil.rmtree(self.tmp, ignore_errors=True)
+    def setup(self):
+        self.data = _small()
+        self.arr = czarr.open_array("small.zarr", mode="r+")
 
     def time_write(self):
         self.arr[...] = self.data

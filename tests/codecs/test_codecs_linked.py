@@ -86,3 +86,49 @@ def test_lz4_equals_linked_liblz4(params):
     codec = cc.LZ4(**params)
     for data in [sample(dtype, n=2048) for dtype in DTYPES] + TINY:
         assert codec.encode(data) == ref.encode(dict(id="lz4", **params), data)
+
+
+def _bundled() -> bool:
+    """Whether czarr was built with CZARR_BLOSC=bundled: its codec extensions carry their
+    compression libraries and link none (then the references above call the extensions'
+    own exported functions)."""
+    paths = [ref.linked_library(core_blosc, "libblosc.so", "blosc_get_version_string"),
+             ref.linked_library(core_zstd, "libzstd.so", "ZSTD_versionString"),
+             ref.linked_library(core_lz4, "liblz4.so", "LZ4_versionString")]
+    bundled = [p == m.__file__ for p, m in zip(paths, (core_blosc, core_zstd, core_lz4))]
+    assert all(bundled) or not any(bundled), f"a mixed build: {paths}"
+    return all(bundled)
+
+
+def test_bundled_build_is_numcodecs_byte_identical():
+    """The bundled build compiles the c-blosc tree of the numcodecs sdist pinned in
+    tools/vendor_blosc.py: with that numcodecs installed, every library version matches,
+    so test_codecs_compat.py compares all Blosc, Zstd and LZ4 bytes strictly (no
+    cross-decoding fallback), and here a Blosc-zstd and an LZ4HC chunk are identical."""
+    import importlib.util
+    from pathlib import Path
+
+    import numcodecs
+    from codec_testdata import SAME_LZ4, SAME_ZSTD
+    from numcodecs import blosc as nc_blosc
+
+    if not _bundled():
+        pytest.skip("system build (CZARR_BLOSC=system): the system libraries' versions "
+                    "differ from numcodecs'; the linked-library references above hold it")
+    tool = Path(__file__).resolve().parents[2] / "tools" / "vendor_blosc.py"
+    spec = importlib.util.spec_from_file_location("vendor_blosc", tool)
+    pin = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(pin)
+    assert core_blosc.VERSION_STRING == pin.BLOSC_VERSION
+    assert f"zstd-{core_zstd.VERSION_STRING}" in pin.COMPLIBS
+    assert f"lz4-{core_lz4.VERSION_STRING}" in pin.COMPLIBS
+    if numcodecs.__version__ != pin.VERSION:
+        pytest.skip(f"numcodecs {numcodecs.__version__} is installed, the bundled c-blosc "
+                    f"comes from numcodecs {pin.VERSION}")
+    assert nc_blosc.VERSION_STRING == core_blosc.VERSION_STRING
+    assert SAME_ZSTD and SAME_LZ4
+    data = sample("f8", n=1 << 16)
+    for cname in ("zstd", "lz4hc"):
+        ours = cc.Blosc(cname=cname, clevel=5, shuffle=2).encode(data)
+        assert ours == numcodecs.Blosc(cname=cname, clevel=5, shuffle=2).encode(data)
+    assert cc.Zstd(level=5).encode(data) == numcodecs.Zstd(level=5).encode(data)
