@@ -22,7 +22,7 @@ from czarr.errors import (
     PathNotFoundError,
 )
 from czarr.layout import (
-    check_not_v3,
+    check_format,
     check_v2_only,
     contains_array,
     contains_group,
@@ -292,7 +292,6 @@ def open_array(
         if not contains_array(store, path):
             if contains_group(store, path):
                 raise ContainsGroupError(f"a group exists at path {path!r}, not an array")
-            check_not_v3(store, path, writing=False)
             raise ArrayNotFoundError(f"no array at path {path!r}")
     elif mode == "w":
         _need_shape(shape)
@@ -301,7 +300,7 @@ def open_array(
         if not contains_array(store, path):
             if contains_group(store, path):
                 raise ContainsGroupError(f"a group exists at path {path!r}, not an array")
-            check_not_v3(store, path, writing=True)
+            check_format(store, path, create_kwargs["zarr_format"])
             _need_shape(shape)
             init_array(store, **create_kwargs)
     elif mode in ("w-", "x"):
@@ -358,7 +357,6 @@ def open(store: Any = None, mode: str = "a", *, zarr_version: Any = None,
         if "shape" in kwargs:
             return open_array(store, mode=mode, path=path, **kwargs)
         return open_group(store, mode=mode, path=path, **_group_kwargs(kwargs))
-    check_not_v3(store, path, writing=False)
     raise PathNotFoundError(f"nothing (no array, no group) at path {path!r}")
 
 

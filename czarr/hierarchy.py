@@ -22,7 +22,6 @@ from czarr.errors import (
     ReadOnlyError,
 )
 from czarr.layout import (
-    check_not_v3,
     check_v2_only,
     contains_array,
     contains_group,
@@ -585,7 +584,6 @@ def open_group(
         if contains_array(store, path):
             raise ContainsArrayError(f"an array exists at path {path!r}, not a group")
         if not contains_group(store, path):
-            check_not_v3(store, path, writing=False)
             raise GroupNotFoundError(f"no group at path {path!r}")
     elif mode == "w":
         init_group(store, overwrite=True, path=path, chunk_store=chunk_store,

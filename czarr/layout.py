@@ -367,79 +367,44 @@ def _require_parent_groups(store: Any, path: str, chunk_store: Any,
             store[path_prefix(parent) + name] = doc
 
 
-def v3_metadata_key(store: Any, path: str | None = None) -> str | None:
-    """The key of a Zarr v3 ``zarr.json`` at ``path`` or at one of its parents, if the
-    store holds one (a hierarchy czarr must not write v2 metadata into)."""
+def _metadata_key_above(store: Any, path: str | None, names: tuple[str, ...]) -> str | None:
+    """The first key ``<p>/<name>`` the store holds, for ``p`` from ``path`` up to the
+    root and ``name`` in ``names``; None when there is none."""
     path = normalize_path(path)
     parts = path.split("/") if path else []
     for i in range(len(parts), -1, -1):
-        key = "/".join(parts[:i] + [V3_META_KEY])
-        try:
-            if key in store:
-                return key
-        except TypeError:  # pragma: no cover - a store refusing the key's type
-            return None
-    return None
-
-
-def _v2_metadata_key(store: Any, path: str | None) -> str | None:
-    """The key of a v2 ``.zarray``/``.zgroup`` at ``path`` or one of its parents."""
-    path = normalize_path(path)
-    parts = path.split("/") if path else []
-    for i in range(len(parts), -1, -1):
-        for name in (ARRAY_META_KEY, GROUP_META_KEY):
+        for name in names:
             key = "/".join(parts[:i] + [name])
             if key in store:
                 return key
     return None
 
 
+def v3_metadata_key(store: Any, path: str | None = None) -> str | None:
+    """The key of a Zarr v3 ``zarr.json`` at ``path`` or at one of its parents, if the
+    store holds one (a hierarchy czarr must not write v2 metadata into)."""
+    return _metadata_key_above(store, path, (V3_META_KEY,))
+
+
 def check_format(store: Any, path: str | None, zarr_format: int,
                  overwrite: bool = False) -> None:
     """Refuse to write metadata of ``zarr_format`` where the store holds the other
     format's at ``path`` or above it (but an overwrite of that very node replaces it
-    whole). czarr never mixes the two formats in one hierarchy.
+    whole, so no mix remains). czarr never mixes the two formats in one hierarchy.
 
     Raises
     ------
     czarr.errors.UnsupportedFormatError
         Naming the other format's key.
     """
-    if zarr_format == 2:
-        check_not_v3(store, path, writing=True, overwrite=overwrite)
+    other = (V3_META_KEY,) if zarr_format == 2 else (ARRAY_META_KEY, GROUP_META_KEY)
+    key = _metadata_key_above(store, path, other)
+    if key is None or (overwrite and key.rpartition("/")[0] == normalize_path(path)):
         return
-    key = _v2_metadata_key(store, path)
-    if key is None:
-        return
-    node = key.rpartition("/")[0]
-    if overwrite and node == normalize_path(path):
-        return
+    theirs = 3 if zarr_format == 2 else 2
     raise UnsupportedFormatError(
-        f"cannot write Zarr v3 metadata into {normalize_path(path) or '/'!r}: the store "
-        f"holds Zarr v2 metadata ({key!r}); czarr never mixes the two formats in one "
-        "hierarchy")
-
-
-def check_not_v3(store: Any, path: str | None, writing: bool,
-                 overwrite: bool = False) -> None:
-    """Refuse to read or write Zarr v2 where the store holds Zarr v3 metadata.
-
-    Raises
-    ------
-    czarr.errors.UnsupportedFormatError
-        Naming the ``zarr.json`` key. An overwrite of the very node that holds it is
-        allowed (everything under it is removed first, so no mix remains).
-    """
-    key = v3_metadata_key(store, path)
-    if key is None:
-        return
-    node = key.rpartition("/")[0]
-    if writing and overwrite and node == normalize_path(path):
-        return
-    what = "write Zarr v2 metadata into" if writing else "read"
-    raise UnsupportedFormatError(
-        f"cannot {what} {normalize_path(path) or '/'!r}: the store holds Zarr v3 metadata "
-        f"({key!r}); czarr reads and writes Zarr v2 only for now, and never mixes the two "
+        f"cannot write Zarr v{zarr_format} metadata into {normalize_path(path) or '/'!r}: "
+        f"the store holds Zarr v{theirs} metadata ({key!r}); czarr never mixes the two "
         "formats in one hierarchy")
 
 
