@@ -71,9 +71,8 @@ class ChunkLayout:
             yield from self.chunk_store
             return
         store = self.chunk_store
-        if "/" not in self.scan_pattern.pattern.replace("\\/", "/") and (
-                self.separator != "/" or len(self.shape) <= 1) and not self.key_prefix.endswith(
-                ("c/", "c.")):
+        lead = self.key_prefix[len(self.scan_prefix):]  # 'c/', 'c.' or ''
+        if "/" not in lead and (self.separator != "/" or len(self.shape) <= 1):
             # the chunks are files of the array's own folder: list just that folder
             for name in listdir(store, self.scan_prefix.rstrip("/")):
                 if self.scan_pattern.fullmatch(name):

@@ -680,8 +680,8 @@ def normalize_store_arg(store: Any, storage_options: dict | None = None, mode: s
         The file mode of the array or group being opened. An ``FSStore`` gets it as is
         (``'r'`` makes it read-only); a ``ZipStore`` is opened with ``'r'``; ``'a'`` for
         ``'r+'`` and ``'a'``; ``'w'``; ``'x'`` for ``'w-'`` and ``'x'``.
-    zarr_version : {None, 2}
-        zarr-python 2.18's experimental v3 switch; only version 2 here.
+    zarr_version : {None, 2, 3}
+        zarr-python 2.18's experimental v3 switch; stores serve either format.
 
     Returns
     -------
@@ -698,9 +698,8 @@ def normalize_store_arg(store: Any, storage_options: dict | None = None, mode: s
     FileNotFoundError
         ``mode='r'`` or ``'r+'`` with a ``.zip`` path that does not exist.
     """
-    if zarr_version not in (None, 2):
-        raise ValueError(f"zarr_version={zarr_version!r}: czarr reads and writes Zarr "
-                         "version 2 here (version 3 is not supported yet)")
+    if zarr_version not in (None, 2, 3):  # the store is the same for both formats
+        raise ValueError(f"zarr_version must be 2 or 3, got {zarr_version!r}")
     if store is None:
         from czarr.storage.memory import MemoryStore
 
