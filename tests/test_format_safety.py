@@ -71,3 +71,16 @@ def test_an_explicit_overwrite_of_the_v3_node_replaces_it_whole(v3_store):
     z[...] = [1, 2, 3]
     assert "zarr.json" not in _files(array_path)
     assert czarr.open(array_path, mode="r")[...].tolist() == [1, 2, 3]
+
+
+def test_open_array_in_append_mode_inside_a_v3_hierarchy(tmp_path):
+    """mode='a' checks the format it is asked to write: v3 into v3 is fine, v2 is not,
+    and a missing node is reported as missing."""
+    path = str(tmp_path / "g.zarr")
+    czarr.group(path, zarr_format=3)
+    assert czarr.open_array(path, path="new", mode="a", shape=(3,),
+                            zarr_format=3).zarr_format == 3
+    with pytest.raises(UnsupportedFormatError, match=r"Zarr v3 metadata \('zarr.json'\)"):
+        czarr.open_array(path, path="v2", mode="a", shape=(3,))
+    with pytest.raises(czarr.errors.ArrayNotFoundError):
+        czarr.open_array(path, path="nothing", mode="r")
