@@ -134,6 +134,20 @@ def ratios(rows: Sequence[Row]) -> list[tuple[str, dict[str, float]]]:
     return groups
 
 
+def rst_table(rows: Sequence[Row]) -> str:
+    """The ratios of :func:`ratios` as a reStructuredText list-table (for the docs): one
+    row per workload, one column per library, each cell its time divided by czarr's."""
+    groups = ratios(rows)
+    libs = [lib for lib in LIBRARIES if any(lib in r for _, r in groups)]
+    libs += sorted({lib for _, r in groups for lib in r} - set(libs))
+    out = [".. list-table::", "   :header-rows: 1", "",
+           "   * - workload"] + [f"     - {LABELS.get(lib, lib)}" for lib in libs]
+    for workload, r in groups:
+        out.append(f"   * - {workload}")
+        out += [f"     - {r[lib]:.2f}" if lib in r else "     -" for lib in libs]
+    return "\n".join(out) + "\n"
+
+
 def plot_rows(rows: Sequence[Row], path: str | os.PathLike, title: str = "",
               note: str = "") -> Path:
     """Draw compare.py's rows as grouped horizontal bars (time relative to czarr, log

@@ -195,10 +195,13 @@ def write_api_pages(outdir: str | Path) -> list[Path]:
              "\n.. toctree::\n   :maxdepth: 1\n\n"]
     index += [f"   {m}\n" for m in pages]
     pages["index"] = "".join(index)
-    written = []
-    for stem, text in pages.items():
-        path = outdir / f"{stem}.rst"
-        if not path.exists() or path.read_text() != text:
-            path.write_text(text)
-        written.append(path)
-    return written
+    return [write_if_changed(outdir / f"{stem}.rst", text) for stem, text in pages.items()]
+
+
+def write_if_changed(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` unless it holds it already (Sphinx rebuilds the pages
+    whose sources are newer, so an unchanged page keeps its time)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+    return path

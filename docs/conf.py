@@ -16,6 +16,7 @@ error under ``-W``), ``=0`` never fetches them; unset, the build probes the netw
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import socket
 import sys
@@ -47,7 +48,7 @@ extensions = [
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
 # zarr2-compat.md is included by migration.md, not a page of its own
-exclude_patterns = ["_build", "zarr2-compat.md", "**/.ipynb_checkpoints"]
+exclude_patterns = ["_build", "_generated", "zarr2-compat.md", "**/.ipynb_checkpoints"]
 templates_path: list[str] = []
 
 # ---------------------------------------------------------------- API reference
@@ -64,6 +65,17 @@ napoleon_use_rtype = False
 # docstrings speak of their types in words (``MutableMapping[str, bytes]``, "array-like")
 napoleon_preprocess_types = False
 add_module_names = False
+
+# ---------------------------------------------------------------- performance page
+# the ratios table and the run's description, from the results file the plot was drawn from
+_spec = importlib.util.spec_from_file_location("czarr_bench_plot", ROOT / "benchmarks" / "plot.py")
+bench_plot = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench_plot)
+_rows, _run = bench_plot.load_json(DOCS / "_static" / "compare.json")
+apigen.write_if_changed(DOCS / "_generated" / "compare_table.rst", bench_plot.rst_table(_rows))
+apigen.write_if_changed(DOCS / "_generated" / "compare_run.rst", "".join(
+    f":{field}: ``{_run[key]}``\n" for field, key in
+    (("Versions", "versions"), ("Machine", "machine"), ("Command", "command"))))
 
 # ---------------------------------------------------------------- doctests
 # every >>> block of the pages is a test (sphinx-build -b doctest; tests/test_docs.py)
@@ -112,7 +124,11 @@ html_theme_options = {
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version"],
 }
+# the section navigation lists the API reference's pages; the other pages stand alone
 html_sidebars = {"**": ["sidebar-nav-bs"]}
+html_sidebars.update({page: [] for page in (
+    "index", "tutorial", "stores", "codecs", "migration", "performance", "capi",
+    "architecture", "changelog")})
 html_show_sourcelink = False
 html_copy_source = False
 
