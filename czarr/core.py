@@ -50,7 +50,7 @@ __all__ = ["Array"]
 
 
 class Array(Node):
-    """A chunked, compressed N-dimensional array stored in the Zarr v2 format.
+    """A chunked, compressed N-dimensional array stored in the Zarr v2 or v3 format.
 
     Parameters
     ----------

@@ -43,6 +43,7 @@ extensions = [
     "sphinx.ext.intersphinx",
     "sphinx.ext.doctest",
     "myst_parser",
+    "sphinx_copybutton",
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
@@ -84,6 +85,11 @@ import numpy as np
 np.set_printoptions(legacy=False)
 """
 
+# the copy button copies the code of a >>> block without its prompts and output
+copybutton_prompt_text = r">>> |\.\.\. "
+copybutton_prompt_is_regexp = True
+copybutton_only_copy_prompt_lines = True
+
 # ---------------------------------------------------------------- intersphinx
 INVENTORIES = {
     "python": "https://docs.python.org/3/",
@@ -104,13 +110,16 @@ def _online(host: str = "numpy.org", timeout: float = 3.0) -> bool:
 
 
 _want = os.environ.get("CZARR_DOCS_INTERSPHINX", "")
-if _want == "1" or (_want == "" and _online()):
+if _want == "":
+    _want = "1" if _online() else "0"
+    os.environ["CZARR_DOCS_INTERSPHINX"] = _want  # Sphinx reads this file twice: probe once
+    if _want == "0":
+        print("czarr docs: no network, so no intersphinx inventories: NumPy, zarr-python, "
+              "numcodecs, dask and xarray names stay plain text")
+if _want == "1":
     intersphinx_mapping = {name: (url, None) for name, url in INVENTORIES.items()}
 else:
     intersphinx_mapping = {}
-    print("czarr docs: intersphinx inventories not fetched "
-          f"({'CZARR_DOCS_INTERSPHINX=0' if _want == '0' else 'no network'}); "
-          "NumPy, zarr-python, numcodecs, dask and xarray names stay plain text")
 intersphinx_timeout = 10
 
 # ---------------------------------------------------------------- HTML
