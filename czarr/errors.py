@@ -67,6 +67,31 @@ class NotAFileError(CzarrError, OSError):
     device); it is refused without being read, so a read never waits on it."""
 
 
+class StoreWriteError(CzarrError, OSError):
+    """A store could not write (or delete) a value: the disk is full (``ENOSPC``), the
+    device failed (``EIO``)... The message names the key(s) and the store; ``errno`` is
+    the cause's, ``keys`` holds every key of the failed call (``key``: the first) and the
+    store's own error is chained as ``__cause__``. Every czarr store writes a value whole
+    or not at all, so what a key held before the failed write is still there."""
+
+    def __init__(self, errno: int | None, strerror: str, keys: tuple[str, ...] = ()) -> None:
+        super().__init__(errno, strerror)
+        self.keys = tuple(keys)
+
+    @property
+    def key(self) -> str | None:
+        """The (first) key the failed call wrote."""
+        return self.keys[0] if self.keys else None
+
+    def __str__(self) -> str:
+        if self.errno is None:
+            return str(self.strerror)
+        return super().__str__()
+
+    def __reduce__(self) -> tuple:
+        return type(self), (self.errno, self.strerror, self.keys)
+
+
 # zarr-python 2.18's remaining error names, with its bases, so `except` clauses written
 # for it catch what czarr raises in the same situations
 

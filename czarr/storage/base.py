@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
 from typing import Any
 
-from czarr.errors import BadKeyError, MissingDependencyError
+from czarr.errors import BadKeyError, MissingDependencyError, StoreWriteError
 
 __all__ = [
     "Store",
@@ -32,6 +33,7 @@ __all__ = [
     "getsize",
     "import_optional",
     "listdir",
+    "naming_keys",
     "normalize_key",
     "normalize_store_arg",
     "rename",
@@ -77,6 +79,44 @@ def import_optional(module: str, extra: str, feature: str) -> Any:
             f"{feature} needs the {module.split('.')[0]!r} package, which is not installed: "
             f"pip install 'czarr[{extra}]' ({e})"
         ) from e
+
+
+# ---------------------------------------------------------------------------------------
+# write errors that name their keys
+# ---------------------------------------------------------------------------------------
+
+
+def store_write_error(keys: Iterable[str] | str, store: Any, cause: BaseException,
+                      errno: int | None = None, action: str = "write") -> StoreWriteError:
+    """The :class:`czarr.errors.StoreWriteError` saying that writing ``keys`` to
+    ``store`` failed with ``cause``; ``errno`` defaults to the cause's."""
+    keys = (keys,) if isinstance(keys, str) else tuple(keys)
+    if errno is None:
+        errno = getattr(cause, "errno", None)
+    text = getattr(cause, "strerror", None) or str(cause) or type(cause).__name__
+    if len(keys) <= 3:
+        named = ", ".join(repr(k) for k in keys) or "every key"
+    else:
+        named = f"{keys[0]!r}, {keys[1]!r} and {len(keys) - 2} more keys"
+    path = getattr(store, "path", None)
+    where = f"{type(store).__name__}({path!r})" if isinstance(path, str) else \
+        type(store).__name__
+    return StoreWriteError(errno, f"cannot {action} {named} in {where}: {text}", keys)
+
+
+@contextmanager
+def naming_keys(keys: Iterable[str] | str, store: Any, action: str = "write"
+                ) -> Iterator[None]:
+    """Re-raise a plain ``OSError`` (disk full, I/O error: the kinds without a more
+    precise Python type) from the block as a :class:`czarr.errors.StoreWriteError` that
+    names ``keys`` (read only when an error happens) and keeps the errno. Other errors,
+    ``PermissionError``, ``FileNotFoundError`` and czarr's own among them, pass through."""
+    try:
+        yield
+    except OSError as exc:
+        if type(exc) is not OSError:
+            raise
+        raise store_write_error(keys, store, exc, action=action) from exc
 
 
 # ---------------------------------------------------------------------------------------
@@ -467,12 +507,19 @@ def setitems(store: MutableMapping, mapping: Mapping[str, Any]) -> None:
     ----------
     store : MutableMapping
     mapping : Mapping[str, bytes-like]
+
+    Raises
+    ------
+    StoreWriteError
+        The store failed with a plain ``OSError`` (disk full, I/O error): the error
+        names the keys of ``mapping`` and keeps the errno.
     """
     method = getattr(store, "setitems", None)
-    if method is None:
-        _generic_setitems(store, mapping)
-    else:
-        method(mapping)
+    with naming_keys(mapping, store):
+        if method is None:
+            _generic_setitems(store, mapping)
+        else:
+            method(mapping)
 
 
 def delitems(store: MutableMapping, keys: Iterable[str]) -> None:
@@ -482,12 +529,20 @@ def delitems(store: MutableMapping, keys: Iterable[str]) -> None:
     ----------
     store : MutableMapping
     keys : iterable of str
+
+    Raises
+    ------
+    StoreWriteError
+        The store failed with a plain ``OSError``: the error names ``keys``.
     """
     method = getattr(store, "delitems", None)
-    if method is None:
-        _generic_delitems(store, keys)
-    else:
-        method(keys)
+    if not isinstance(keys, (list, tuple)):
+        keys = list(keys)  # named in an error
+    with naming_keys(keys, store, action="delete"):
+        if method is None:
+            _generic_delitems(store, keys)
+        else:
+            method(keys)
 
 
 def get_partial(
