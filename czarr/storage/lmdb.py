@@ -13,6 +13,7 @@ every store over the same path in a process shares one, closed when the last sto
 
 from __future__ import annotations
 
+import errno
 import multiprocessing
 import os
 import sys
@@ -31,6 +32,7 @@ from czarr.storage.base import (
     _slice_range,
     as_buffer,
     import_optional,
+    store_write_error,
 )
 
 __all__ = ["LMDBStore"]
@@ -190,11 +192,14 @@ class LMDBStore(Store):
     dimension_separator : {'.', '/'}, optional
         The chunk key separator of arrays created in this store, when they do not give one.
     **kwargs
-        Passed on to :func:`lmdb.open`, with zarr-python 2's defaults: ``map_size`` 1 TiB
-        (256 MiB on 32-bit systems; a sparse file where the filesystem allows it, and it
-        grows when full), ``meminit=False``, ``writemap`` on Linux, ``metasync=False``,
-        ``sync=False``, ``map_async=False``, ``max_spare_txns`` the number of CPUs.
-        ``readonly=True`` opens read-only: writes raise
+        Passed on to :func:`lmdb.open`, with zarr-python 2's defaults but one:
+        ``map_size`` 1 TiB (256 MiB on 32-bit systems; it grows when full),
+        ``meminit=False``, ``metasync=False``, ``sync=False``, ``map_async=False``,
+        ``max_spare_txns`` the number of CPUs, and ``writemap=False`` where zarr-python 2
+        sets it on Linux: with ``writemap`` LMDB writes through a shared memory map, so a
+        full disk kills the process with ``SIGBUS`` instead of raising an error, and
+        with ``sync=False`` a system crash may corrupt the database. The file format is
+        the same either way. ``readonly=True`` opens read-only: writes raise
         :class:`czarr.errors.ReadOnlyError`.
 
     Notes
@@ -207,12 +212,27 @@ class LMDBStore(Store):
     copy made is the same one LMDB makes for ``buffers=False``.
 
     With ``sync=False`` (the default) writes reach the disk when :meth:`flush` or
-    :meth:`close` is called, or when the operating system writes the pages; a crash of
-    the program loses nothing, a power cut may. Keys are at most 511 bytes (LMDB's
-    limit); longer ones raise :class:`czarr.errors.BadKeyError`. Safe to use from several
-    threads and processes. Picklable (path and options, flushed first); a store carried
-    into a forked child drops the inherited environment and opens its own there. Equal
-    when the paths are.
+    :meth:`close` is called, or when the operating system writes the pages. Keys are at
+    most 511 bytes (LMDB's limit); longer ones raise :class:`czarr.errors.BadKeyError`.
+    Picklable (path and options, flushed first); a store carried into a forked child
+    drops the inherited environment and opens its own there. Equal when the paths are.
+
+    Guarantees
+    ----------
+    - Every write call (one key, a ``setitems`` batch, ``delitems``, ``rmdir``,
+      ``rename``, ``clear``) is one LMDB write transaction: it lands whole or not at
+      all, and a reader sees the state before it or after it (LMDB never overwrites a
+      live page; a commit switches to the new tree in one meta-page write).
+    - After a crash of the writing process (even ``SIGKILL``) every committed write is
+      there and an interrupted transaction is not; the dead writer's lock and reader
+      slots are recovered by the next process. A power cut may lose the last commits
+      (``sync=False``) but, with ``writemap=False``, not the database.
+    - A write that fails on a full disk raises :class:`czarr.errors.StoreWriteError`
+      naming the keys (``errno`` ``ENOSPC``; ``EIO`` for an I/O error); the transaction
+      is aborted, so every key keeps its old value. A full memory map is not an error:
+      it doubles and the write runs again.
+    - Threads and processes may read and write at once: one writer at a time, readers
+      never wait.
     """
 
     def __init__(
@@ -229,8 +249,8 @@ class LMDBStore(Store):
             )
         kwargs.setdefault("map_size", 2**40 if sys.maxsize >= 2**32 else 2**28)
         kwargs.setdefault("meminit", False)
-        # writemap needs sparse files, or the whole map is reserved on disk up front
-        kwargs.setdefault("writemap", sys.platform.startswith("linux"))
+        # not zarr-python 2's writemap: it turns a full disk into SIGBUS (see above)
+        kwargs.setdefault("writemap", False)
         kwargs.setdefault("metasync", False)
         kwargs.setdefault("sync", False)
         kwargs.setdefault("map_async", False)
@@ -272,10 +292,22 @@ class LMDBStore(Store):
             )
         return k
 
-    def _write(self, work: Callable[[Any], Any]) -> Any:
+    def _write(self, work: Callable[[Any], Any], keys: Any = (), action: str = "write") -> Any:
+        """``work(txn)`` in one write transaction; a full disk or an I/O error is raised
+        as a StoreWriteError naming ``keys``."""
         if self.read_only:
             raise ReadOnlyError(f"LMDBStore {self.path!r} was opened read-only")
-        return self._env.write(work)
+        lmdb = self._lmdb
+        try:
+            return self._env.write(work)
+        except lmdb.Error as exc:
+            if isinstance(exc, lmdb.DiskError):  # LMDB's name for ENOSPC
+                code = errno.ENOSPC
+            elif os.strerror(errno.EIO) in str(exc):
+                code = errno.EIO
+            else:
+                raise
+            raise store_write_error(keys, self, exc, errno=code, action=action) from exc
 
     # -- lifetime ---------------------------------------------------------------------
 
@@ -343,7 +375,7 @@ class LMDBStore(Store):
     def __setitem__(self, key: str, value: Any) -> None:
         k = self._key(key)
         buf = as_buffer(value)
-        self._write(lambda txn: txn.put(k, buf))
+        self._write(lambda txn: txn.put(k, buf), (key,))
 
     def __delitem__(self, key: str) -> None:
         if not isinstance(key, str):
@@ -351,7 +383,7 @@ class LMDBStore(Store):
         k = key.encode("utf-8")
 
         # errors are raised once the transaction is over: nothing to undo
-        if not self._write(lambda txn: txn.delete(k)):
+        if not self._write(lambda txn: txn.delete(k), (key,), action="delete"):
             raise KeyError(key)
 
     def __iter__(self) -> Iterator[str]:
@@ -364,7 +396,8 @@ class LMDBStore(Store):
             return txn.stat(self._env.env.open_db(txn=txn))["entries"]
 
     def clear(self) -> None:
-        self._write(lambda txn: txn.drop(self._env.env.open_db(txn=txn), delete=False))
+        self._write(lambda txn: txn.drop(self._env.env.open_db(txn=txn), delete=False),
+                    action="delete")
 
     # -- fast paths -------------------------------------------------------------------
 
@@ -391,7 +424,7 @@ class LMDBStore(Store):
             for k, v in items:
                 put(k, v)
 
-        self._write(work)
+        self._write(work, list(mapping))
 
     def delitems(self, keys: Iterable[str]) -> None:
         ks = [key.encode("utf-8") for key in keys if isinstance(key, str)]
@@ -400,7 +433,7 @@ class LMDBStore(Store):
             for k in ks:
                 txn.delete(k)
 
-        self._write(work)
+        self._write(work, [k.decode("utf-8") for k in ks], action="delete")
 
     def get_partial(self, key: str, start: int = 0, length: int | None = None) -> bytes:
         if length is not None and length < 0:
@@ -466,7 +499,7 @@ class LMDBStore(Store):
                 while found and cursor.key().startswith(prefix):
                     found = cursor.delete()
 
-        self._write(work)
+        self._write(work, (path,), action="delete")
 
     def rename(self, src: str, dst: str) -> None:
         src = _normalize_path(src)
@@ -503,5 +536,5 @@ class LMDBStore(Store):
                 txn.put(new, v)
             return True
 
-        if not self._write(work):
+        if not self._write(work, (src, dst), action="rename"):
             raise KeyError(src)

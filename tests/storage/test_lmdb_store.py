@@ -63,7 +63,8 @@ def test_zarr_python_2_defaults(store):
     assert info["map_size"] == (2**40 if sys.maxsize >= 2**32 else 2**28)
     assert store.kwargs["sync"] is False and store.kwargs["metasync"] is False
     assert store.kwargs["meminit"] is False
-    assert store.kwargs["writemap"] is sys.platform.startswith("linux")
+    # the one default czarr changes: writemap turns a full disk into SIGBUS
+    assert store.kwargs["writemap"] is False
     assert store.kwargs["max_spare_txns"] == os.cpu_count()
     assert store.buffers is True
     assert isinstance(store.db, lmdb.Environment)
