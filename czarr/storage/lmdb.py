@@ -14,7 +14,6 @@ every store over the same path in a process shares one, closed when the last sto
 from __future__ import annotations
 
 import errno
-import multiprocessing
 import os
 import sys
 import threading
@@ -160,7 +159,10 @@ def _drop_inherited(shared: _Env) -> None:
 
     py-lmdb refuses to open a file whose environment is open in the process, and a child
     inherits the parent's. Closing the child's copy is what LMDB allows: it clears only
-    this process's reader slots, and the parent's file locks are not inherited.
+    this process's reader slots, and the parent's file locks are not inherited. (It
+    would also release the slots of the parent's cached read transactions, were there
+    any: hence ``max_spare_txns=0``. A parent thread reading at the moment of the fork
+    is the case this cannot cover.)
     """
     with _OPEN_LOCK:
         if _OPEN.get((shared.pid, shared.path)) is shared:
@@ -192,14 +194,18 @@ class LMDBStore(Store):
     dimension_separator : {'.', '/'}, optional
         The chunk key separator of arrays created in this store, when they do not give one.
     **kwargs
-        Passed on to :func:`lmdb.open`, with zarr-python 2's defaults but one:
+        Passed on to :func:`lmdb.open`, with zarr-python 2's defaults but two:
         ``map_size`` 1 TiB (256 MiB on 32-bit systems; it grows when full),
-        ``meminit=False``, ``metasync=False``, ``sync=False``, ``map_async=False``,
-        ``max_spare_txns`` the number of CPUs, and ``writemap=False`` where zarr-python 2
-        sets it on Linux: with ``writemap`` LMDB writes through a shared memory map, so a
-        full disk kills the process with ``SIGBUS`` instead of raising an error, and
-        with ``sync=False`` a system crash may corrupt the database. The file format is
-        the same either way. ``readonly=True`` opens read-only: writes raise
+        ``meminit=False``, ``metasync=False``, ``sync=False``, ``map_async=False``;
+        and ``writemap=False`` where zarr-python 2 sets it on Linux: with ``writemap``
+        LMDB writes through a shared memory map, so a full disk kills the process with
+        ``SIGBUS`` instead of raising an error, and with ``sync=False`` a system crash
+        may corrupt the database (the file format is the same either way);
+        ``max_spare_txns=0`` (py-lmdb's own default) where zarr-python 2 caches one
+        read transaction per CPU: a cached transaction keeps its reader slot in the
+        shared lock table, and a forked child that opens the database releases the
+        parent's cached slots (``MDB_BAD_RSLOT`` on the parent's next read).
+        ``readonly=True`` opens read-only: writes raise
         :class:`czarr.errors.ReadOnlyError`.
 
     Notes
@@ -254,7 +260,8 @@ class LMDBStore(Store):
         kwargs.setdefault("metasync", False)
         kwargs.setdefault("sync", False)
         kwargs.setdefault("map_async", False)
-        kwargs.setdefault("max_spare_txns", multiprocessing.cpu_count())
+        # not zarr-python 2's cpu_count(): cached reader slots do not survive a fork
+        kwargs.setdefault("max_spare_txns", 0)
         self.path = os.path.abspath(os.fspath(path))
         self.buffers = bool(buffers)
         self.kwargs = kwargs

@@ -65,7 +65,8 @@ def test_zarr_python_2_defaults(store):
     assert store.kwargs["meminit"] is False
     # the one default czarr changes: writemap turns a full disk into SIGBUS
     assert store.kwargs["writemap"] is False
-    assert store.kwargs["max_spare_txns"] == os.cpu_count()
+    # and no cached read transactions: their reader slots do not survive a fork
+    assert store.kwargs["max_spare_txns"] == 0
     assert store.buffers is True
     assert isinstance(store.db, lmdb.Environment)
 
@@ -307,6 +308,31 @@ def test_forked_child_opens_its_own_environment(path):
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert store["child"] == b"c"
+    store.close()
+
+
+def test_parent_reads_on_after_a_forked_child_used_the_store(path):
+    # a child that opens the database closes its inherited copy; with cached read
+    # transactions (zarr-python 2's max_spare_txns) that released the parent's reader
+    # slots, and the parent's next read failed with MDB_BAD_RSLOT
+    if not hasattr(os, "fork"):
+        pytest.skip("no fork on this platform")
+    store = LMDBStore(path)
+    store.setitems({"a": b"1", "b": b"2"})
+    for _ in range(3):
+        assert store["a"] == b"1" and "b" in store
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        code = 1
+        try:
+            code = 0 if store["b"] == b"2" else 1
+            store["c"] = b"3"
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    for _ in range(3):
+        assert store["a"] == b"1" and store["c"] == b"3"
     store.close()
 
 
