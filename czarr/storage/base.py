@@ -313,7 +313,12 @@ def _generic_getitems(store: Any, keys: Iterable[str]) -> dict[str, Any]:
 
 def _generic_setitems(store: Any, mapping: Mapping[str, Any]) -> None:
     for key, value in mapping.items():
-        store[key] = value
+        try:
+            store[key] = value
+        except OSError as exc:  # name the very key that failed, not the whole batch
+            if type(exc) is not OSError:
+                raise
+            raise store_write_error(key, store, exc) from exc
 
 
 def _generic_delitems(store: Any, keys: Iterable[str]) -> None:
@@ -322,6 +327,10 @@ def _generic_delitems(store: Any, keys: Iterable[str]) -> None:
             del store[key]
         except KeyError:
             pass
+        except OSError as exc:
+            if type(exc) is not OSError:
+                raise
+            raise store_write_error(key, store, exc, action="delete") from exc
 
 
 def _keys_under(store: Any, path: str) -> list[str]:
