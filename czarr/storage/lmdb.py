@@ -170,6 +170,14 @@ def _drop_inherited(shared: _Env) -> None:
             shared.env.close()
 
 
+def _disk_full(path: str) -> bool:
+    """Whether the filesystem holding ``path`` has no free block left."""
+    try:
+        return os.statvfs(path).f_bavail == 0
+    except (AttributeError, OSError):  # no statvfs (Windows), or the path is gone
+        return False
+
+
 def _release(shared: _Env) -> None:
     with _OPEN_LOCK:
         shared.users -= 1
@@ -234,8 +242,9 @@ class LMDBStore(Store):
       slots are recovered by the next process. A power cut may lose the last commits
       (``sync=False``) but, with ``writemap=False``, not the database.
     - A write that fails on a full disk raises :class:`czarr.errors.StoreWriteError`
-      naming the keys (``errno`` ``ENOSPC``; ``EIO`` for an I/O error); the transaction
-      is aborted, so every key keeps its old value. A full memory map is not an error:
+      naming the keys (``errno`` ``ENOSPC``, also when LMDB says ``EIO`` for the short
+      write a full disk makes; ``EIO`` for an I/O error); the transaction is aborted,
+      so every key keeps its old value. A full memory map is not an error:
       it doubles and the write runs again.
     - Threads and processes may read and write at once: one writer at a time, readers
       never wait.
@@ -311,7 +320,8 @@ class LMDBStore(Store):
             if isinstance(exc, lmdb.DiskError):  # LMDB's name for ENOSPC
                 code = errno.ENOSPC
             elif os.strerror(errno.EIO) in str(exc):
-                code = errno.EIO
+                # LMDB reports a short write as EIO, and a full disk makes short writes
+                code = errno.ENOSPC if _disk_full(self.path) else errno.EIO
             else:
                 raise
             raise store_write_error(keys, self, exc, errno=code, action=action) from exc

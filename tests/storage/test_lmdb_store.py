@@ -348,3 +348,26 @@ def test_missing_package_names_the_extra(monkeypatch, path):
 def test_dimension_separator_reaches_new_arrays(path):
     with LMDBStore(path, dimension_separator="/") as store:
         db_checks.check_dimension_separator(store)
+
+
+def test_an_io_error_names_the_keys_and_aborts(store):
+    import errno
+
+    from czarr.errors import StoreWriteError
+
+    store["a"] = b"old"
+
+    def failing(txn):
+        txn.put(b"a", b"new")
+        raise lmdb.Error("mdb_txn_commit: " + os.strerror(errno.EIO))
+
+    with pytest.raises(StoreWriteError) as info:
+        store._write(failing, ("a",))
+    assert info.value.errno == errno.EIO and info.value.keys == ("a",)
+    assert store["a"] == b"old"
+
+    def bad_value(txn):
+        raise lmdb.BadValsizeError("not a disk error")
+
+    with pytest.raises(lmdb.BadValsizeError):  # other LMDB errors keep their type
+        store._write(bad_value, ("a",))
