@@ -8,6 +8,8 @@ catches everything czarr raises on purpose.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class CzarrError(Exception):
     """Base class of every error czarr raises on purpose."""
@@ -77,6 +79,24 @@ class StoreWriteError(CzarrError, OSError):
     def __init__(self, errno: int | None, strerror: str, keys: tuple[str, ...] = ()) -> None:
         super().__init__(errno, strerror)
         self.keys = tuple(keys)
+
+    @classmethod
+    def from_cause(cls, keys: Any, store: Any, cause: BaseException,
+                   errno: int | None = None, action: str = "write") -> StoreWriteError:
+        """The error saying that ``action`` on ``keys`` (a key or an iterable of them)
+        in ``store`` failed with ``cause``; ``errno`` defaults to the cause's."""
+        keys = (keys,) if isinstance(keys, str) else tuple(keys)
+        if errno is None:
+            errno = getattr(cause, "errno", None)
+        text = getattr(cause, "strerror", None) or str(cause) or type(cause).__name__
+        if len(keys) <= 3:
+            named = ", ".join(repr(k) for k in keys) or "every key"
+        else:
+            named = f"{keys[0]!r}, {keys[1]!r} and {len(keys) - 2} more keys"
+        path = getattr(store, "path", None)
+        where = f"{type(store).__name__}({path!r})" if isinstance(path, str) else \
+            type(store).__name__
+        return cls(errno, f"cannot {action} {named} in {where}: {text}", keys)
 
     @property
     def key(self) -> str | None:

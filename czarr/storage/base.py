@@ -86,24 +86,6 @@ def import_optional(module: str, extra: str, feature: str) -> Any:
 # ---------------------------------------------------------------------------------------
 
 
-def store_write_error(keys: Iterable[str] | str, store: Any, cause: BaseException,
-                      errno: int | None = None, action: str = "write") -> StoreWriteError:
-    """The :class:`czarr.errors.StoreWriteError` saying that writing ``keys`` to
-    ``store`` failed with ``cause``; ``errno`` defaults to the cause's."""
-    keys = (keys,) if isinstance(keys, str) else tuple(keys)
-    if errno is None:
-        errno = getattr(cause, "errno", None)
-    text = getattr(cause, "strerror", None) or str(cause) or type(cause).__name__
-    if len(keys) <= 3:
-        named = ", ".join(repr(k) for k in keys) or "every key"
-    else:
-        named = f"{keys[0]!r}, {keys[1]!r} and {len(keys) - 2} more keys"
-    path = getattr(store, "path", None)
-    where = f"{type(store).__name__}({path!r})" if isinstance(path, str) else \
-        type(store).__name__
-    return StoreWriteError(errno, f"cannot {action} {named} in {where}: {text}", keys)
-
-
 @contextmanager
 def naming_keys(keys: Iterable[str] | str, store: Any, action: str = "write"
                 ) -> Iterator[None]:
@@ -116,7 +98,7 @@ def naming_keys(keys: Iterable[str] | str, store: Any, action: str = "write"
     except OSError as exc:
         if type(exc) is not OSError:
             raise
-        raise store_write_error(keys, store, exc, action=action) from exc
+        raise StoreWriteError.from_cause(keys, store, exc, action=action) from exc
 
 
 # ---------------------------------------------------------------------------------------
@@ -318,7 +300,7 @@ def _generic_setitems(store: Any, mapping: Mapping[str, Any]) -> None:
         except OSError as exc:  # name the very key that failed, not the whole batch
             if type(exc) is not OSError:
                 raise
-            raise store_write_error(key, store, exc) from exc
+            raise StoreWriteError.from_cause(key, store, exc) from exc
 
 
 def _generic_delitems(store: Any, keys: Iterable[str]) -> None:
@@ -330,7 +312,7 @@ def _generic_delitems(store: Any, keys: Iterable[str]) -> None:
         except OSError as exc:
             if type(exc) is not OSError:
                 raise
-            raise store_write_error(key, store, exc, action="delete") from exc
+            raise StoreWriteError.from_cause(key, store, exc, action="delete") from exc
 
 
 def _keys_under(store: Any, path: str) -> list[str]:

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from czarr._core.fileio import read_files, read_ranges
-from czarr.errors import BadKeyError, NotAFileError
+from czarr.errors import BadKeyError, NotAFileError, StoreWriteError
 from czarr.storage.base import (
     Store,
     _check_rename,
@@ -31,7 +31,6 @@ from czarr.storage.base import (
     _slice_range,
     as_buffer,
     naming_keys,
-    store_write_error,
 )
 
 __all__ = ["DirectoryStore", "NestedDirectoryStore", "TempStore"]
@@ -281,7 +280,7 @@ class DirectoryStore(Store):
         except OSError as exc:
             if type(exc) is not OSError:  # BadKeyError, PermissionError... say enough
                 raise
-            raise store_write_error(key, self, exc) from exc
+            raise StoreWriteError.from_cause(key, self, exc) from exc
 
     def _write_file(self, key: str, path: str, buf: bytes | memoryview) -> bool:
         """Write ``buf`` to a temporary file and rename it to ``path``; True when

@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from czarr.errors import BadKeyError, MissingDependencyError, ReadOnlyError
+from czarr.errors import BadKeyError, MissingDependencyError, ReadOnlyError, StoreWriteError
 from czarr.storage.base import (
     Store,
     _check_canonical,
@@ -32,7 +32,6 @@ from czarr.storage.base import (
     as_buffer,
     import_optional,
     naming_keys,
-    store_write_error,
 )
 from czarr.storage.directory import _is_temp, _temp_suffix
 
@@ -600,7 +599,7 @@ class FSStore(Store):
                         "cannot also be a folder of other keys, nor lie under a key"
                     ) from None
                 if type(exc) is OSError:
-                    raise store_write_error(self._key_of(path), self, exc) from exc
+                    raise StoreWriteError.from_cause(self._key_of(path), self, exc) from exc
                 raise
 
     def _rmdir_local(self, folder: str, path: str) -> None:

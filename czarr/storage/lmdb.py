@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from czarr.errors import BadKeyError, ReadOnlyError
+from czarr.errors import BadKeyError, ReadOnlyError, StoreWriteError
 from czarr.storage.base import (
     Store,
     _check_canonical,
@@ -31,7 +31,6 @@ from czarr.storage.base import (
     _slice_range,
     as_buffer,
     import_optional,
-    store_write_error,
 )
 
 __all__ = ["LMDBStore"]
@@ -324,7 +323,7 @@ class LMDBStore(Store):
                 code = errno.ENOSPC if _disk_full(self.path) else errno.EIO
             else:
                 raise
-            raise store_write_error(keys, self, exc, errno=code, action=action) from exc
+            raise StoreWriteError.from_cause(keys, self, exc, errno=code, action=action) from exc
 
     # -- lifetime ---------------------------------------------------------------------
 

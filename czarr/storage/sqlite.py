@@ -24,14 +24,13 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.request import pathname2url
 
-from czarr.errors import ReadOnlyError
+from czarr.errors import ReadOnlyError, StoreWriteError
 from czarr.storage.base import (
     Store,
     _check_canonical,
     _check_rename,
     _normalize_path,
     as_buffer,
-    store_write_error,
 )
 
 __all__ = ["SQLiteStore"]
@@ -213,7 +212,8 @@ class SQLiteStore(Store):
                 code = _ERRNOS.get(getattr(exc, "sqlite_errorcode", 0) & 0xFF)
                 if code is None:
                     raise
-                raise store_write_error(keys, self, exc, errno=code, action=action) from exc
+                raise StoreWriteError.from_cause(keys, self, exc, errno=code,
+                                                 action=action) from exc
             return result
 
     # -- lifetime ---------------------------------------------------------------------

@@ -24,7 +24,7 @@ import zipfile
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from czarr.errors import ReadOnlyError
+from czarr.errors import ReadOnlyError, StoreWriteError
 from czarr.storage.base import (
     Store,
     _check_canonical,
@@ -33,7 +33,6 @@ from czarr.storage.base import (
     _prefix,
     _slice_range,
     as_buffer,
-    store_write_error,
 )
 from czarr.storage.directory import _temp_suffix, fsync_folder
 
@@ -175,7 +174,7 @@ class ZipStore(Store):
                 fp.close()
             _unlink(temp)
             if type(exc) is OSError:
-                raise store_write_error(keys, self, exc) from exc
+                raise StoreWriteError.from_cause(keys, self, exc) from exc
             raise
         if self._zf is not None:
             self._zf.close()
@@ -211,7 +210,7 @@ class ZipStore(Store):
             pending = self._pending
             self._drop_temp()
             if type(exc) is OSError:
-                raise store_write_error(pending, self, exc, action="commit") from exc
+                raise StoreWriteError.from_cause(pending, self, exc, action="commit") from exc
             raise
         self._zf = self._temp = self._temp_file = None
         self._pending = []
@@ -340,7 +339,7 @@ class ZipStore(Store):
                 fp.truncate(start)
                 fp.seek(start)
                 if type(exc) is OSError:
-                    raise store_write_error(keys, self, exc) from exc
+                    raise StoreWriteError.from_cause(keys, self, exc) from exc
                 raise
             self._pending.extend(keys)
 
