@@ -216,13 +216,25 @@ class Killer:
         return False
 
 
+def wait_whole(pid: int, timeout: float = 60.0) -> float:
+    """Wait for a writer left to finish (killed, and a failure, past ``timeout``: a
+    child forked while another thread held a lock may hang); its lifetime in seconds."""
+    start = time.perf_counter()
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, "the writer failed"
+            return time.perf_counter() - start
+        if time.perf_counter() - start > timeout:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            pytest.fail(f"a writer left alone did not finish in {timeout} s")
+        time.sleep(0.001)
+
+
 def calibrate(store) -> float:
     """Seconds a whole round takes, fork to exit (one round run to the end)."""
-    start = time.perf_counter()
-    pid = run_child(store, round_=1)
-    _, status = os.waitpid(pid, 0)
-    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, "the writer failed"
-    return time.perf_counter() - start
+    return wait_whole(run_child(store, round_=1))
 
 
 @pytest.mark.slow  # 200 kills: 10-25 s per store
@@ -271,8 +283,8 @@ def test_sigkill_during_writes(kind, tmp_path, capsys):
               f"{max(progress)} of {NCHUNKS}; {small} kills between shrink and growth; "
               f"{leftovers} temporary files left on disk, none listed; {elapsed:.1f} s")
     assert kills == KILLS
-    # the kills landed all along the write, not only at its start or end
-    assert min(progress) == 0 and max(progress) > NCHUNKS // 2 and small > 0
+    if KILLS >= 100:  # the kills landed all along the write, not only at its start or end
+        assert min(progress) == 0 and max(progress) > NCHUNKS // 2 and small > 0
 
 
 def zip_values(round_: int) -> dict[str, bytes]:
@@ -300,10 +312,7 @@ def test_sigkill_before_zip_close_keeps_the_zip(tmp_path, capsys):
             os._exit(code)
         return pid
 
-    start = time.perf_counter()
-    _, status = os.waitpid(write(0), 0)
-    assert status == 0
-    killer = Killer(time.perf_counter() - start)
+    killer = Killer(wait_whole(write(0)))
     rounds, state, newer = 40, 0, 0
     for round_ in range(1, rounds + 1):
         killer.kill(write(round_))
