@@ -181,8 +181,9 @@ class ZipStore(Store):
         self._zf, self._temp, self._temp_file = zf, temp, fp
         self._pid = os.getpid()
 
-    def _drop_temp(self) -> None:
-        """Forget the temporary zip and what it holds."""
+    def _drop_temp(self, unlink: bool = True) -> None:
+        """Forget the temporary zip and what it holds (leaving the file to its owner
+        when not ``unlink``: a forked child's is the parent's)."""
         zf, fp, temp = self._zf, self._temp_file, self._temp
         self._zf = self._temp = self._temp_file = None
         self._pending = []
@@ -193,7 +194,7 @@ class ZipStore(Store):
                 zf.close()
             except (OSError, ValueError):
                 pass
-        if temp is not None:
+        if temp is not None and unlink:
             _unlink(temp)
 
     def _commit(self) -> None:
@@ -230,7 +231,7 @@ class ZipStore(Store):
         with self._lock:
             if self._temp is not None:
                 if self._pid != os.getpid():  # a forked child: the temp is the parent's
-                    self._zf = self._temp = self._temp_file = None
+                    self._drop_temp(unlink=False)
                     return
                 self._commit()
             elif self._zf is not None:
@@ -255,7 +256,7 @@ class ZipStore(Store):
         # zipfile writes the end record when a ZipFile is collected unclosed; here that
         # means putting the temporary zip in place
         try:
-            if self._temp is not None and self._pid == os.getpid():
+            if self._temp is not None:
                 self.close()
         except Exception:
             pass
@@ -323,6 +324,10 @@ class ZipStore(Store):
         keys = [info.filename for info, _ in items]
         with self._lock:
             self._check_open()
+            if self._temp is not None and self._pid != os.getpid():
+                raise RuntimeError(
+                    f"ZipStore {self.path!r} has writes pending in the process it was "
+                    "forked from: a child cannot add to them (close or flush it first)")
             if self._temp is None:
                 self._start_temp(copy=True, keys=keys)
             zf, fp = self._zf, self._temp_file

@@ -465,3 +465,31 @@ def test_a_store_collected_unclosed_puts_its_zip_in_place(tmp_path):
     gc.collect()
     assert zipfile.ZipFile(path).namelist() == ["a"]
     assert partial_files(tmp_path) == []
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_leaves_the_parents_pending_zip_alone(tmp_path):
+    path = str(tmp_path / "a.zip")
+    store = ZipStore(path, mode="w")
+    store["a"] = b"1"
+    (temp,) = partial_files(tmp_path)
+    pending = (tmp_path / temp).read_bytes()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        code = 1
+        try:
+            try:
+                store["b"] = b"2"
+            except RuntimeError as e:
+                code = 0 if "forked" in str(e) else 2
+            store.close()  # lets go of the parent's temporary zip, writes nothing to it
+            del store
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert (tmp_path / temp).read_bytes() == pending  # no end record written by the child
+    store["c"] = b"3"
+    store.close()
+    with zipfile.ZipFile(path) as zf:
+        assert zf.testzip() is None and sorted(zf.namelist()) == ["a", "c"]
