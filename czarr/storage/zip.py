@@ -104,7 +104,8 @@ class ZipStore(Store):
       When ``close``/``flush`` fails, the error names the keys written since the last
       one, which are lost; the file keeps its previous contents.
     - Safe to use from several threads (one lock); not from several processes writing
-      at once (the last ``close`` wins).
+      at once (the last ``close`` wins). A forked child cannot add to the writes its
+      parent has pending (``RuntimeError``), and its ``close`` leaves them alone.
     """
 
     def __init__(
