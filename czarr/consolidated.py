@@ -116,10 +116,18 @@ class ConsolidatedMetadataStore(Store):
                                 f"{fmt!r} (czarr reads version 1)")
         self.meta_store = {}
         for key, value in doc["metadata"].items():
-            # each document is checked when a node is opened; here only that it is one
+            # each document is checked when a node is opened; here only that it is one,
+            # under a key a store could hold ('a/b/.zarray', no '.', '..' or '//')
             if key.rpartition("/")[2] not in _METADATA_NAMES or not isinstance(value, dict):
                 raise MetadataError(f"{metadata_key!r}: entry {key!r} is not a metadata "
                                     f"document (a .zarray, .zgroup or .zattrs object)")
+            try:
+                canonical = normalize_path(key) == key
+            except ValueError:
+                canonical = False
+            if not canonical:
+                raise MetadataError(f"{metadata_key!r}: entry {key!r} is not a canonical "
+                                    "store key")
             self.meta_store[key] = encode_json(value)
 
     def __getstate__(self) -> dict[str, Any]:

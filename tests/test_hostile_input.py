@@ -84,9 +84,11 @@ def _field_cases(fields: dict[str, list]) -> dict[str, Callable[[dict], Any]]:
     """``{field: [bad values]}`` -> cases setting each field to each value."""
     cases = {}
     for field, values in fields.items():
-        for value in values:
-            label = "missing" if value is _MISSING else json.dumps(value)[:40]
-            cases[f"{field}={label}"] = functools.partial(_with, field=field, value=value)
+        for i, value in enumerate(values):
+            label = "missing" if value is _MISSING else json.dumps(value)
+            name = f"{field}={label}" if len(label) <= 40 else f"{field}={label[:32]}...#{i}"
+            assert name not in cases, name
+            cases[name] = functools.partial(_with, field=field, value=value)
     return cases
 
 
@@ -113,7 +115,8 @@ ZARRAY_CASES = _field_cases({
               {"0": 10}, [2**63], [2**64], [2**70]],
     "chunks": [_MISSING, None, "5", 5, [0], [-5], [5.0], [True], [None], [5, 5], [],
                {"0": 5}],
-    "dtype": [_MISSING, None, 5, "", "<q9", "|V0", "<U2000000000", "(3,)<i4", [], [[]],
+    "dtype": [_MISSING, None, 5, "", "<q9", "|V0", "<U2000000000", "(3,)<i4", "(1+)f8",
+              "(" * 10_000 + "1" + ",)" * 10_000 + "f8", "(10**100,)f8", [], [[]],
               [["a"]], [["a", 5]], [[5, "<i4"]], [["a", "<i4", -1]],
               [["a", "<i4", [2**40]]], {"a": "<i4"}, "|O"],
     "fill_value": [[1], {}, "abc", [1.0, 2.0]],
@@ -161,6 +164,11 @@ ZMETADATA_CASES.update({
     "entry-not-an-object": lambda d: _with(d, "metadata", {**d["metadata"], ".zgroup": [1]}),
     "entry-a-string": lambda d: _with(d, "metadata", {**d["metadata"], f"{NODE}/.zattrs": "x"}),
     "entry-unknown-key": lambda d: _with(d, "metadata", {**d["metadata"], f"{NODE}/x": {}}),
+    "entry-dot-segment": lambda d: _with(d, "metadata", {**d["metadata"], "./.zgroup": {}}),
+    "entry-dotdot-segment": lambda d: _with(d, "metadata",
+                                            {**d["metadata"], "../.zattrs": {}}),
+    "entry-leading-slash": lambda d: _with(d, "metadata",
+                                           {**d["metadata"], f"/{NODE}/.zattrs": {}}),
     "entry-group-bad-format": lambda d: _with(d, "metadata",
                                               {**d["metadata"], f"{NODE}/.zgroup": {}}),
     "deep-inside-a-field": _with_many(extra=_deep(_DEEP)),

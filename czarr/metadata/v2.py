@@ -304,7 +304,10 @@ def decode_dtype(obj: Any) -> np.dtype:
     try:
         descr = _descr_from_json(obj)
         return _sized_dtype(np.dtype(descr))
-    except (TypeError, ValueError) as e:
+    # NumPy parses a typestr such as '(2,3)f8' with ast.literal_eval, which raises the
+    # rest on a hostile one ('(1+)f8', ten thousand parentheses)
+    except (TypeError, ValueError, SyntaxError, RecursionError, MemoryError,
+            OverflowError) as e:
         raise MetadataError(f"unknown or malformed dtype {obj!r} ({e})") from None
 
 
