@@ -33,6 +33,10 @@ _STAGE_SLACK = 65536
 # when the filters cannot encode a chunk of zeros to show their sizes, the bound is this
 # many times a chunk (more than any dtype change a filter makes: 1-byte items to 16)
 _UNPROBED_GROWTH = 32
+# an object array's chunk declares no size in bytes: the stages before its object codec
+# may produce at most what the largest Blosc chunk holds (numcodecs' limit), so a bomb
+# stops there instead of running away
+_OBJECT_STAGE_LIMIT = 2**31 - 1
 
 
 def _flat_bytes(arr: np.ndarray) -> np.ndarray:
@@ -142,9 +146,13 @@ class ChunkPipeline:
         """Decode a chunk of an object array (the object codec is the first filter, so
         it runs last) into a new chunk-shaped object array."""
         try:
-            buf = self.compressor.decode(cdata) if self.compressor is not None else cdata
-            for f in reversed(self.filters):
-                buf = f.decode(buf)
+            buf = cdata
+            if self.compressor is not None:
+                buf = _decode_bounded(self.compressor, buf, _OBJECT_STAGE_LIMIT)
+            for f in reversed(self.filters[1:]):
+                buf = _decode_bounded(f, buf, _OBJECT_STAGE_LIMIT)
+            if self.filters:
+                buf = self.filters[0].decode(buf)
             arr = np.asarray(buf, dtype=object)
             if arr.size != int(np.prod(self.chunks)):
                 raise ValueError(f"{arr.size} objects decoded, expected "

@@ -250,7 +250,10 @@ V3_GROUP_CASES = _field_cases({
                               {"kind": "inline", "metadata": {"a": 5}},
                               {"kind": "inline", "metadata": {"a": {"zarr_format": 3}}},
                               {"kind": "inline", "metadata": {
-                                  "a": {**V3_ARRAY, "shape": [-1]}}}],
+                                  "a": {**V3_ARRAY, "shape": [-1]}}},
+                              *({"kind": "inline", "metadata": {path: V3_ARRAY}}
+                                for path in ("", ".", "..", "../a", "a/../b", "/a", "a//b",
+                                             "a/", "a\\b"))],
     "extension": [1, {"must_understand": True}],
 })
 V3_GROUP_CASES["deep-inside-a-field"] = _with_many(attributes={"a": _deep(_DEEP)})

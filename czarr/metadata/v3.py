@@ -465,6 +465,10 @@ def _check_consolidated(obj: Any, key: str) -> dict[str, Any]:
         inner = f"{where}: field {field!r}: node {path!r}"
         if not isinstance(path, str) or not isinstance(node, Mapping):
             raise MetadataError(f"{inner}: expected a path and a node document, got {node!r}")
+        # a member's path below the group: '' would be the group itself (opening it
+        # would recurse), '.', '..', '//' or a backslash would name no member
+        if "\\" in path or any(seg in ("", ".", "..") for seg in path.split("/")):
+            raise MetadataError(f"{inner}: not a path below the group")
         node = copy.deepcopy(dict(node))
         node_key = f"{group_path}/{path}/zarr.json" if group_path else f"{path}/zarr.json"
         try:
