@@ -136,12 +136,17 @@ def _open_node(store: dict, path: str = "") -> None:
             _read_a_corner(arr)
 
 
+# a stored chunk for the arrays the metadata targets open, so a corner read decodes it
+# through whatever codecs the fuzzed document names (mostly refusing it)
+_CHUNK = cc.Zlib().encode(np.arange(25, dtype="<f8"))
+
+
 def fuzz_metadata_v2(data: bytes) -> None:
     """``data`` as each Zarr v2 document: parsed, then opened from a store."""
     _refused(lambda: decode_array_metadata(data))
     _refused(lambda: decode_group_metadata(data))
     _refused(lambda: decode_attrs(data))
-    _refused(lambda: _open_node({"a/.zarray": data}, "a"))
+    _refused(lambda: _open_node({"a/.zarray": data, "a/0.0": _CHUNK, "a/0": _CHUNK}, "a"))
     _refused(lambda: _open_node({"a/.zgroup": data}, "a"))
     _refused(lambda: _open_node({"a/.zgroup": b'{"zarr_format": 2}', "a/.zattrs": data}, "a"))
 
@@ -151,7 +156,8 @@ def fuzz_metadata_v3(data: bytes) -> None:
     opened from a store (consolidated members and sharded arrays included)."""
     _refused(lambda: decode_array_metadata_v3(data))
     _refused(lambda: decode_group_metadata_v3(data))
-    _refused(lambda: _open_node({"a/zarr.json": data}, "a"))
+    _refused(lambda: _open_node({"a/zarr.json": data, "a/c/0/0": _CHUNK, "a/c/0": _CHUNK,
+                                 "a/0.0": _CHUNK}, "a"))
 
 
 def fuzz_zmetadata(data: bytes) -> None:
@@ -271,6 +277,55 @@ def _instrument(prefixes: tuple[str, ...]) -> int:
     return count
 
 
+# JSON values the document mutator puts in place of another (with words of DICTIONARY)
+_VALUES: list = [None, True, False, 0, 1, -1, 2, 3, 8, 2**31, 2**53, 2**63 - 1, 2**63,
+                 2**64, -(2**63), 1.5, -0.0, 1e308, [], {}, [0], [1, 1], [0, 0], [-1],
+                 [2**62, 2**62], "", "<f8", "|O", "|V0", "NaN", "0x7fc00000", "AAAA"]
+
+
+def _json_mutator(data: bytes, max_size: int, seed: int) -> bytes:
+    """libFuzzer's custom mutator for the metadata targets: a JSON document has one value
+    replaced (by an interesting value, a word, or another of its values), removed, or a
+    field added; anything else gets libFuzzer's own byte mutations."""
+    import random
+
+    import atheris
+
+    rng = random.Random(seed)
+    try:
+        doc = json.loads(data)
+    except (ValueError, RecursionError):
+        doc = None
+    if doc is None or rng.random() < 0.2:
+        return atheris.Mutate(data, max_size)
+    places: list[tuple[object, object]] = []
+    stack = [doc]
+    while stack:
+        item = stack.pop()
+        pairs = item.items() if isinstance(item, dict) else enumerate(item) \
+            if isinstance(item, list) else ()
+        for key, value in pairs:
+            places.append((item, key))
+            stack.append(value)
+    pick = rng.random()
+    if isinstance(doc, dict) and (not places or pick < 0.15):
+        doc[rng.choice(DICTIONARY)] = rng.choice(_VALUES)
+    elif places:
+        parent, key = rng.choice(places)
+        if pick < 0.3:
+            del parent[key]  # type: ignore[attr-defined]
+        else:
+            other_parent, other_key = rng.choice(places)
+            parent[key] = (other_parent[other_key] if pick < 0.45  # type: ignore[index]
+                           else rng.choice(DICTIONARY) if pick < 0.6
+                           else rng.choice(_VALUES))
+    try:
+        out = json.dumps(doc).encode()
+    except (ValueError, RecursionError):  # a value moved inside itself
+        return atheris.Mutate(data, max_size)
+    return out if len(out) <= max_size else atheris.Mutate(data, max_size)
+
+
 def main(argv: list[str]) -> None:
     """``fuzz_targets.py TARGET [libFuzzer options] [corpus folders]`` under atheris."""
     import atheris
@@ -278,7 +333,9 @@ def main(argv: list[str]) -> None:
     name = argv[1]
     print(f"czarr fuzz target {name}: {_instrument(INSTRUMENTED[name])} functions "
           "instrumented", flush=True)
-    atheris.Setup([argv[0], *argv[2:]], TARGETS[name])
+    mutator = {"custom_mutator": _json_mutator} if name.startswith(("metadata", "zmeta")) \
+        else {}
+    atheris.Setup([argv[0], *argv[2:]], TARGETS[name], **mutator)
     atheris.Fuzz()
 
 
