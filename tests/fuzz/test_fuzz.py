@@ -192,8 +192,8 @@ def test_pipeline(fuzz_seed, data):
 
 # inputs per target: a few seconds each (the whole fuzz budget, hypothesis included, is
 # about a minute and a half of CI time)
-ATHERIS_RUNS = {"codecs": 60_000, "pipeline": 150_000, "metadata_v2": 15_000,
-                "metadata_v3": 25_000, "zmetadata": 60_000, "shard_index": 3_000}
+ATHERIS_RUNS = {"codecs": 60_000, "pipeline": 150_000, "metadata_v2": 10_000,
+                "metadata_v3": 25_000, "zmetadata": 30_000, "shard_index": 3_000}
 ATHERIS_LIMITS = ["-rss_limit_mb=1024", "-timeout=10"]   # MiB for the process; s per input
 _HERE = Path(__file__).parent
 _ROOT = Path(__import__("czarr").__file__).parents[1]   # the czarr under test
