@@ -158,7 +158,8 @@ def node_format(store: Any, path: str | None = None) -> int | None:
 
 def load_group_format(store: Any, path: str | None = None) -> int:
     """The format (2 or 3) of the group at ``path``, after checking its document:
-    ``.zgroup``, else a v3 ``zarr.json`` (attributes and consolidated metadata included).
+    ``.zgroup``, else a v3 ``zarr.json`` (its attributes, and its consolidated metadata
+    block but not each node there: a node is checked when it is opened).
 
     Raises
     ------
@@ -175,7 +176,7 @@ def load_group_format(store: Any, path: str | None = None) -> int:
         from czarr.metadata.v3 import decode_group_metadata_v3
 
         key = prefix + V3_META_KEY
-        decode_group_metadata_v3(store[key], key=key)
+        decode_group_metadata_v3(store[key], key=key, nodes_too=False)
         return 3
     decode_group_metadata(data, key=key)
     return 2

@@ -447,7 +447,7 @@ def _consolidated_order(path: str) -> tuple[int, str]:
     return path.count("/"), unicodedata.normalize("NFKC", path).casefold()
 
 
-def _check_consolidated(obj: Any, key: str) -> dict[str, Any]:
+def _check_consolidated(obj: Any, key: str, nodes_too: bool = True) -> dict[str, Any]:
     field = "consolidated_metadata"
     where = _describe_key(key)
     group_path = key.rpartition("/")[0]
@@ -471,6 +471,9 @@ def _check_consolidated(obj: Any, key: str) -> dict[str, Any]:
             raise MetadataError(f"{inner}: not a path below the group")
         node = copy.deepcopy(dict(node))
         node_key = f"{group_path}/{path}/zarr.json" if group_path else f"{path}/zarr.json"
+        if not nodes_too:
+            out[path] = node
+            continue
         try:
             if node_type_v3(node, node_key) == "array":
                 decode_array_metadata_v3(node, node_key)
@@ -482,8 +485,8 @@ def _check_consolidated(obj: Any, key: str) -> dict[str, Any]:
     return {"kind": "inline", "must_understand": False, "metadata": out}
 
 
-def decode_group_metadata_v3(data: bytes | str | Mapping,
-                             key: str = "zarr.json") -> dict[str, Any]:
+def decode_group_metadata_v3(data: bytes | str | Mapping, key: str = "zarr.json",
+                             nodes_too: bool = True) -> dict[str, Any]:
     """The bytes (or parsed JSON) of a group's ``zarr.json`` -> its content.
 
     Parameters
@@ -491,6 +494,9 @@ def decode_group_metadata_v3(data: bytes | str | Mapping,
     data : bytes, str or mapping
     key : str
         The store key, for error messages.
+    nodes_too : bool
+        Validate each node document of the consolidated metadata too (False: only the
+        block's shape and paths; each node is validated when it is opened).
 
     Returns
     -------
@@ -514,7 +520,7 @@ def decode_group_metadata_v3(data: bytes | str | Mapping,
         raise _fail(where, "attributes", f"must be an object, got {attributes!r}")
     consolidated = doc.get("consolidated_metadata")
     if consolidated is not None:
-        consolidated = _check_consolidated(consolidated, key)
+        consolidated = _check_consolidated(consolidated, key, nodes_too)
     return {"attributes": attributes, "consolidated_metadata": consolidated}
 
 
