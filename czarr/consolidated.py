@@ -23,7 +23,7 @@ from czarr.layout import (
     V3_META_KEY,
     normalize_path,
 )
-from czarr.metadata.v2 import encode_json
+from czarr.metadata.v2 import encode_json, parse_json
 from czarr.storage import base
 from czarr.storage.base import Store, naming_keys, normalize_store_arg
 
@@ -76,10 +76,9 @@ def consolidate_metadata(store: Any, metadata_key: str = CONSOLIDATED_KEY,
     metadata = {}
     for key in sorted(values):
         try:
-            metadata[key[len(prefix):]] = json.loads(bytes(memoryview(values[key])))
-        except ValueError as e:
-            raise MetadataError(f"{key!r} is not valid JSON, cannot consolidate it ({e})"
-                                ) from None
+            metadata[key[len(prefix):]] = parse_json(values[key], key)
+        except MetadataError as e:
+            raise MetadataError(f"cannot consolidate {key!r}: {e}") from None
     out = {"metadata": metadata, "zarr_consolidated_format": 1}
     with naming_keys(prefix + metadata_key, store):
         store[prefix + metadata_key] = encode_json(out)
@@ -109,18 +108,28 @@ class ConsolidatedMetadataStore(Store):
     def __init__(self, store: Any, metadata_key: str = CONSOLIDATED_KEY) -> None:
         self.store = normalize_store_arg(store, mode="r")
         self.metadata_key = metadata_key
-        raw = self.store[metadata_key]
-        try:
-            doc = json.loads(bytes(memoryview(raw)))
-        except ValueError as e:
-            raise MetadataError(f"{metadata_key!r} is not valid JSON ({e})") from None
+        doc = parse_json(self.store[metadata_key], metadata_key)
         if not isinstance(doc, dict) or not isinstance(doc.get("metadata"), dict):
             raise MetadataError(f"{metadata_key!r} holds no 'metadata' object")
         fmt = doc.get("zarr_consolidated_format")
         if fmt != 1:
             raise MetadataError(f"{metadata_key!r}: unsupported zarr_consolidated_format "
                                 f"{fmt!r} (czarr reads version 1)")
-        self.meta_store = {k: encode_json(v) for k, v in doc["metadata"].items()}
+        self.meta_store = {}
+        for key, value in doc["metadata"].items():
+            # each document is checked when a node is opened; here only that it is one,
+            # under a key a store could hold ('a/b/.zarray', no '.', '..' or '//')
+            if key.rpartition("/")[2] not in _METADATA_NAMES or not isinstance(value, dict):
+                raise MetadataError(f"{metadata_key!r}: entry {key!r} is not a metadata "
+                                    f"document (a .zarray, .zgroup or .zattrs object)")
+            try:
+                canonical = normalize_path(key) == key
+            except ValueError:
+                canonical = False
+            if not canonical:
+                raise MetadataError(f"{metadata_key!r}: entry {key!r} is not a canonical "
+                                    "store key")
+            self.meta_store[key] = encode_json(value)
 
     def __getstate__(self) -> dict[str, Any]:
         return {"store": self.store, "metadata_key": self.metadata_key}
@@ -258,10 +267,11 @@ def is_consolidated(store: MutableMapping, path: str = "",
     except KeyError:
         return False
     try:
-        doc = json.loads(bytes(memoryview(raw)))
-    except ValueError:
-        return False
-    return doc.get("node_type") == "group" and bool(doc.get("consolidated_metadata"))
+        doc = parse_json(raw, prefix + V3_META_KEY)
+    except MetadataError:
+        return False  # opening it will say what is wrong
+    return (isinstance(doc, dict) and doc.get("node_type") == "group"
+            and bool(doc.get("consolidated_metadata")))
 
 
 class _ReadOnlyDocuments(ConsolidatedMetadataStore):

@@ -15,8 +15,9 @@ thread pool, and with 1 thread they run inline. Three fast paths avoid work:
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import MutableMapping
+from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,7 @@ import numpy as np
 
 from czarr import config
 from czarr._core.copy import all_equal, fill_array
+from czarr.errors import ChunkDecodeError
 from czarr.pipeline import ChunkPipeline
 from czarr.storage import Store, delitems, getitems, setitems
 
@@ -113,6 +115,19 @@ def _run(fn: Any, n: int, store: Any = None) -> list:
     return [f.result() for f in futures]
 
 
+@contextlib.contextmanager
+def _naming_where(store: Any) -> Iterator[None]:
+    """A chunk that cannot be decoded is also named with where ``store`` keeps it
+    (``store.describe_key``: the shard of an inner chunk)."""
+    try:
+        yield
+    except ChunkDecodeError as e:
+        describe = getattr(store, "describe_key", None)
+        if describe is None or e.key is None:
+            raise
+        raise ChunkDecodeError(f"{e} ({describe(e.key)})", key=e.key) from e
+
+
 # ---------------------------------------------------------------------------- reading
 
 def read(ctx: ChunkContext, proj: Any, out: np.ndarray) -> np.ndarray:
@@ -137,6 +152,10 @@ def read(ctx: ChunkContext, proj: Any, out: np.ndarray) -> np.ndarray:
 
     def read_batch(lo: int, hi: int) -> None:
         cdatas = getitems(ctx.store, keys[lo:hi])
+        with _naming_where(ctx.store):
+            decode_batch(lo, hi, cdatas)
+
+    def decode_batch(lo: int, hi: int, cdatas: dict) -> None:
         if fast is not None:  # the compiled loop: decode and copy with no Python per chunk
             failed = proj.read_chunks(lo, [cdatas.get(k) for k in keys[lo:hi]],
                                       pipeline.empty_chunk(), out, ctx.fill_bytes, fast,
@@ -180,7 +199,8 @@ def _read_objects(ctx: ChunkContext, proj: Any, keys: list, lo: int, hi: int,
         if cdata is None:
             out[proj.out_selection(i)] = ctx.fill_value
         else:
-            chunk = ctx.pipeline.decode_objects(cdata, keys[i])
+            with _naming_where(ctx.store):
+                chunk = ctx.pipeline.decode_objects(cdata, keys[i])
             out[proj.out_selection(i)] = chunk[proj.chunk_selection(i)]
 
 
@@ -239,7 +259,8 @@ def write(ctx: ChunkContext, proj: Any, value: np.ndarray) -> None:
                     chunk = np.full(chunk_shape, ctx.fill_value, dtype=object,
                                     order=ctx.order)
                 else:
-                    chunk = pipeline.decode_objects(cdata, key)
+                    with _naming_where(store):
+                        chunk = pipeline.decode_objects(cdata, key)
                 chunk[proj.chunk_selection(i)] = value[proj.out_selection(i)]
             elif chunk is None:
                 chunk = pipeline.empty_chunk()
@@ -247,7 +268,8 @@ def write(ctx: ChunkContext, proj: Any, value: np.ndarray) -> None:
                 if cdata is None:
                     fill_array(chunk, ctx.fill_bytes)
                 else:
-                    pipeline.decode_into(cdata, chunk, key)
+                    with _naming_where(store):
+                        pipeline.decode_into(cdata, chunk, key)
                 proj.copy_to_chunk(i, value, chunk)
             if not ctx.write_empty_chunks and ctx.is_empty(chunk):
                 if whole or key in existing:

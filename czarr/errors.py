@@ -25,7 +25,12 @@ class CodecError(CzarrError, ValueError):
 
 
 class ChunkDecodeError(CodecError):
-    """A stored chunk is corrupt or truncated. The message names the key."""
+    """A stored chunk (or shard) is corrupt, truncated or hostile. The message names the
+    key, which is also the ``key`` attribute (None when not given)."""
+
+    def __init__(self, *args: object, key: str | None = None) -> None:
+        super().__init__(*args)
+        self.key = key
 
 
 class ReadOnlyError(CzarrError, PermissionError):

@@ -22,8 +22,14 @@ import numpy as np
 
 from czarr.codecs import get_codec
 from czarr.codecs.v3 import parse_chain
+from czarr.errors import MetadataError
 from czarr.layout import ARRAY_META_KEY, V3_META_KEY, normalize_path
-from czarr.metadata.v2 import ArrayMetadata, decode_array_metadata, encode_array_metadata
+from czarr.metadata.v2 import (
+    ArrayMetadata,
+    _describe_key,
+    decode_array_metadata,
+    encode_array_metadata,
+)
 from czarr.storage import listdir
 from czarr.storage.base import naming_keys
 
@@ -134,14 +140,27 @@ def chunk_layout(meta: Any, path: str, store: MutableMapping,
     if isinstance(meta, ArrayMetadata):
         sep = meta.dimension_separator
         ndim = len(meta.shape)
+        where = prefix + ARRAY_META_KEY
         return ChunkLayout(
             zarr_format=2, shape=tuple(meta.shape), chunks=tuple(meta.chunks),
             dtype=np.dtype(meta.dtype), order=meta.order, fill_value=meta.fill_value,
-            compressor=get_codec(meta.compressor) if meta.compressor else None,
-            filters=[get_codec(f) for f in meta.filters] if meta.filters else None,
+            compressor=_codec(meta.compressor, where, "compressor") if meta.compressor
+            else None,
+            filters=[_codec(f, where, "filters") for f in meta.filters] if meta.filters
+            else None,
             key_prefix=prefix, separator=sep, zero_key=prefix + "0",
             chunk_store=chunks_in, scan_prefix=prefix, scan_pattern=_grid_pattern(ndim, sep))
     return _v3_layout(meta, prefix, chunks_in)
+
+
+def _codec(config: dict, where: str, field: str) -> Any:
+    """The codec a ``.zarray`` field configures; MetadataError naming the key when no
+    codec can be made from it (an unknown id, parameters its class refuses)."""
+    try:
+        return get_codec(config)
+    except Exception as e:  # noqa: BLE001 - any codec library's refusal, named
+        raise MetadataError(f"{_describe_key(where)}: field {field!r}: no codec can be made "
+                            f"from {config!r} ({type(e).__name__}: {e})") from e
 
 
 def _v3_layout(meta: Any, prefix: str, store: MutableMapping) -> ChunkLayout:

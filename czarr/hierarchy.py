@@ -26,7 +26,7 @@ from czarr.layout import (
     contains_array,
     contains_group,
     init_group,
-    node_format,
+    load_group_format,
     normalize_path,
     resolve_format,
 )
@@ -85,7 +85,7 @@ class Group(Node, MutableMapping):
             raise ContainsArrayError(f"an array exists at path {self._path!r}, not a group")
         if not contains_group(store, self._path):
             raise GroupNotFoundError(f"no group at path {self._path!r}")
-        self._zarr_format = node_format(store, self._path) or 2
+        self._zarr_format = load_group_format(store, self._path)
         self._attrs = attributes_for(store, self._path, self._zarr_format,
                                      read_only=read_only, cache=cache_attrs,
                                      synchronizer=synchronizer)

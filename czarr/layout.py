@@ -30,7 +30,12 @@ from czarr.metadata.normalize import (
     normalize_order,
     normalize_shape,
 )
-from czarr.metadata.v2 import ArrayMetadata, encode_array_metadata, encode_group_metadata
+from czarr.metadata.v2 import (
+    ArrayMetadata,
+    decode_group_metadata,
+    encode_array_metadata,
+    encode_group_metadata,
+)
 from czarr.storage.base import naming_keys, rmdir
 
 __all__ = [
@@ -44,6 +49,7 @@ __all__ = [
     "array_meta_key",
     "group_meta_key",
     "attrs_key",
+    "load_group_format",
     "contains_array",
     "contains_group",
     "build_array_metadata",
@@ -148,6 +154,32 @@ def node_format(store: Any, path: str | None = None) -> int | None:
     if prefix + V3_META_KEY in store:
         return 3
     return None
+
+
+def load_group_format(store: Any, path: str | None = None) -> int:
+    """The format (2 or 3) of the group at ``path``, after checking its document:
+    ``.zgroup``, else a v3 ``zarr.json`` (its attributes, and its consolidated metadata
+    block but not each node there: a node is checked when it is opened).
+
+    Raises
+    ------
+    KeyError
+        No group document there.
+    czarr.errors.MetadataError
+        The document is malformed; the message names its key.
+    """
+    prefix = path_prefix(path)
+    key = prefix + GROUP_META_KEY
+    try:
+        data = store[key]
+    except KeyError:
+        from czarr.metadata.v3 import decode_group_metadata_v3
+
+        key = prefix + V3_META_KEY
+        decode_group_metadata_v3(store[key], key=key, nodes_too=False)
+        return 3
+    decode_group_metadata(data, key=key)
+    return 2
 
 
 def contains_array(store: Any, path: str | None = None) -> bool:

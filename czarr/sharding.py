@@ -30,25 +30,69 @@ from czarr.errors import ChunkDecodeError
 from czarr.storage import base
 from czarr.storage.base import Store, as_buffer
 
-__all__ = ["ShardedChunks", "decode_index", "encode_shard", "morton_order"]
+__all__ = ["ShardedChunks", "check_index", "decode_index", "encode_shard", "morton_order"]
 
 _MISSING = 0xFFFFFFFFFFFFFFFF
+_INT64_MAX = 2**63 - 1
 
 
-def decode_index(raw: bytes, n: int, crc: bool, key: str) -> np.ndarray:
+def decode_index(raw: bytes, n: int, crc: bool, key: str, first: int = 0) -> np.ndarray:
     """The ``(n, 2)`` uint64 offsets and lengths of a shard index; ChunkDecodeError
-    naming ``key`` for a short index or a wrong CRC-32C."""
+    naming ``key`` for a short index, a wrong CRC-32C, or entries no writer makes (see
+    :func:`check_index`; ``first`` is the first byte a chunk may start at: the index's
+    size when it is at the start of the shard)."""
     size = 16 * n + (4 if crc else 0)
     if len(raw) != size:
         raise ChunkDecodeError(f"shard {key!r} is truncated: its index needs {size} bytes, "
-                               f"{len(raw)} are there")
+                               f"{len(raw)} are there", key=key)
     if crc:
         stored = int.from_bytes(raw[-4:], "little")
         computed = crc32c_checksum(raw[:-4])
         if stored != computed:
             raise ChunkDecodeError(f"shard {key!r}: the index checksum does not match "
-                                   f"(stored 0x{stored:08x}, computed 0x{computed:08x})")
-    return np.frombuffer(raw, dtype="<u8", count=2 * n).reshape(n, 2)
+                                   f"(stored 0x{stored:08x}, computed 0x{computed:08x})",
+                                   key=key)
+    index = np.frombuffer(raw, dtype="<u8", count=2 * n).reshape(n, 2)
+    check_index(index, key, first)
+    return index
+
+
+def check_index(index: np.ndarray, key: str, first: int = 0, end: int = _INT64_MAX) -> None:
+    """Refuse (ChunkDecodeError naming the shard ``key``) an index whose present entries
+    do not lie in bytes ``first..end`` of the shard or overlap one another (an entry
+    repeated exactly, two chunks sharing their bytes, is allowed), or that has an entry
+    with only one of its two fields marking a missing chunk. ``end`` is the end of the
+    chunk bytes when the shard's size is known, else the int64 limit, so no range a
+    store is asked for can overflow."""
+    end = max(int(end), 0)
+    offsets, lengths = index[:, 0], index[:, 1]
+    half = (offsets == _MISSING) != (lengths == _MISSING)
+    if half.any():
+        i = int(np.flatnonzero(half)[0])
+        raise ChunkDecodeError(f"shard {key!r}: index entry {i} marks a chunk both missing "
+                               f"and present (offset {int(offsets[i])}, nbytes "
+                               f"{int(lengths[i])})", key=key)
+    present = lengths != _MISSING
+    if not present.any():
+        return
+    pairs = np.unique(index[present], axis=0)   # sorted by offset; exact repeats merged
+    starts, sizes = pairs[:, 0], pairs[:, 1]
+    # start + size <= end, written so that nothing overflows uint64
+    outside = (starts < first) | (sizes > end) | (starts > end - np.minimum(sizes, end))
+    if outside.any():
+        o, nb = (int(v) for v in pairs[np.flatnonzero(outside)[0]])
+        raise ChunkDecodeError(f"shard {key!r}: the index points outside the shard (a chunk "
+                               f"at bytes {o}..{o + nb}; chunks lie in bytes {first}.."
+                               f"{end})", key=key)
+    stops = starts + sizes
+    nonempty = sizes > 0
+    starts, stops = starts[nonempty], stops[nonempty]
+    overlap = starts[1:] < np.maximum.accumulate(stops)[:-1]
+    if overlap.any():
+        i = int(np.flatnonzero(overlap)[0]) + 1
+        raise ChunkDecodeError(f"shard {key!r}: the index has overlapping chunks (bytes "
+                               f"{int(starts[i])}..{int(stops[i])} overlap an earlier chunk "
+                               f"ending at {int(np.max(stops[:i]))})", key=key)
 
 
 def morton_order(per_shard: tuple[int, ...]) -> np.ndarray:
@@ -124,6 +168,7 @@ class ShardedChunks(Store):
         self.index_at_start = index_location == "start"
         self.crc = index_crc32c
         self.index_size = 16 * self.n + (4 if index_crc32c else 0)
+        self._first = self.index_size if self.index_at_start else 0  # first chunk byte
         self.read_only = bool(getattr(store, "read_only", False))
         self.synchronizer: Any = None  # set by the array: cross-process shard locks
         self._locks: dict[str, threading.Lock] = {}
@@ -175,7 +220,7 @@ class ShardedChunks(Store):
                 raw = base.get_partial(self.store, shard, -self.index_size, None)
         except KeyError:
             return None
-        return decode_index(bytes(raw), self.n, self.crc, shard)
+        return decode_index(bytes(raw), self.n, self.crc, shard, self._first)
 
     def getitems(self, keys: Iterable[str]) -> dict[str, bytes]:
         out: dict[str, bytes] = {}
@@ -199,6 +244,7 @@ class ShardedChunks(Store):
         present = int(np.count_nonzero(index[:, 1] != _MISSING))
         if len(wanted) * 2 > present:  # most of the shard: one read of all of it
             value = bytes(memoryview(self.store[shard]).cast("B"))
+            check_index(index, shard, self._first, self._chunks_end(len(value)))
             datas = [value[o:o + n] for _, o, n in wanted]
         else:
             datas = base.get_ranges(self.store, shard, [(o, n) for _, o, n in wanted])
@@ -206,8 +252,17 @@ class ShardedChunks(Store):
             if len(data) != nbytes:
                 raise ChunkDecodeError(
                     f"shard {shard!r}: the index points outside the shard (inner chunk "
-                    f"{key!r} at bytes {offset}..{offset + nbytes}, {len(data)} there)")
+                    f"{key!r} at bytes {offset}..{offset + nbytes}, {len(data)} there)",
+                    key=shard)
             out[key] = bytes(data)
+
+    def _chunks_end(self, shard_nbytes: int) -> int:
+        """Where the chunk bytes of a shard of ``shard_nbytes`` bytes end."""
+        return shard_nbytes - (0 if self.index_at_start else self.index_size)
+
+    def describe_key(self, key: str) -> str:
+        """Where the inner chunk ``key`` is stored, for error messages."""
+        return f"inner chunk of shard {self._locate(key)[0]!r}"
 
     def __getitem__(self, key: str) -> bytes:
         found = self.getitems([key])
@@ -256,13 +311,10 @@ class ShardedChunks(Store):
                     if old is not None:
                         raw = (old[:self.index_size] if self.index_at_start
                                else old[len(old) - self.index_size:])
-                        index = decode_index(raw, self.n, self.crc, shard)
+                        index = decode_index(raw, self.n, self.crc, shard, self._first)
+                        check_index(index, shard, self._first, self._chunks_end(len(old)))
                         for i, (offset, nbytes) in enumerate(index.tolist()):
                             if nbytes != _MISSING:
-                                if offset + nbytes > len(old):
-                                    raise ChunkDecodeError(
-                                        f"shard {shard!r}: the index points outside the "
-                                        "shard")
                                 chunks[i] = old[offset:offset + nbytes]
                 for i, value in new.items():
                     chunks[i] = value
