@@ -11,6 +11,11 @@ thread pool, and with 1 thread they run inline. Three fast paths avoid work:
 - a chunk of which only a small run of items is selected is partially decoded (Blosc's
   ``getitem`` decodes only the blocks that hold those items);
 - a whole-chunk write whose source is already contiguous is encoded with no copy.
+
+With a decoded-chunk cache on (:mod:`czarr.chunk_cache`), a read's chunks of which at
+most ``_CACHE_FRACTION`` is selected (points, small regions) are served from the cache
+and decoded whole into it on a miss; the others bypass it, so a scan does not evict the
+chunks small reads keep coming back to.
 """
 
 from __future__ import annotations
@@ -22,8 +27,9 @@ from typing import Any
 
 import numpy as np
 
-from czarr import config
+from czarr import chunk_cache, config
 from czarr._core.copy import all_equal, fill_array
+from czarr.errors import ChunkDecodeError
 from czarr.pipeline import ChunkPipeline
 from czarr.storage import Store, delitems, getitems, setitems
 
@@ -36,6 +42,8 @@ _BATCHES_PER_THREAD = 4
 _CONCURRENT_BATCH = 32
 # partial decoding pays off when the selected run is at most this fraction of a chunk
 _PARTIAL_FRACTION = 0.25
+# a chunk goes through the decoded-chunk cache when at most this fraction of it is read
+_CACHE_FRACTION = 0.25
 
 
 @dataclass(frozen=True)
@@ -53,6 +61,7 @@ class ChunkContext:
     fill_value: Any = None
     zero_key: str | None = None  # a 0-d array's chunk key (key_prefix + "0" when None)
     synchronizer: Any = None     # locks partial-chunk writes (czarr.sync)
+    cache: chunk_cache.Binding | None = None  # the array's decoded-chunk cache setting
 
     def chunk_keys(self, proj: Any) -> list[str]:
         """The store keys of a projection's chunks, in its order."""
@@ -125,6 +134,12 @@ def read(ctx: ChunkContext, proj: Any, out: np.ndarray) -> np.ndarray:
     if pipeline.dtype.hasobject:
         _run(lambda lo, hi: _read_objects(ctx, proj, keys, lo, hi, out), n, ctx.store)
         return out
+    runs = [(0, n)]
+    cached = ctx.cache.active(ctx) if ctx.cache is not None else None
+    if cached is not None:
+        runs = _read_through_cache(ctx, cached, proj, keys, out)
+        if not runs:
+            return out
     direct = (
         not pipeline.filters
         and (ctx.order == "C" or len(pipeline.chunks) <= 1)
@@ -167,8 +182,113 @@ def read(ctx: ChunkContext, proj: Any, out: np.ndarray) -> np.ndarray:
             pipeline.decode_into(cdata, chunk, key)
             proj.copy_from_chunk(i, chunk, out)
 
-    _run(read_batch, n, ctx.store)
+    for a, b in runs:
+        _run(lambda lo, hi, a=a: read_batch(a + lo, a + hi), b - a, ctx.store)
     return out
+
+
+def _read_through_cache(ctx: ChunkContext, cached: tuple, proj: Any, keys: list,
+                        out: np.ndarray) -> list[tuple[int, int]]:
+    """Serve the chunks of which a small part is read through the cache; return the
+    runs ``(lo, hi)`` of the other chunks, which the caller reads past it (with any
+    chunk that failed to decode whole: read past the cache, only its needed Blosc blocks
+    are decoded, as without a cache)."""
+    cache, cache_keys = cached
+    n = proj.nchunks
+    limit = _CACHE_FRACTION * math.prod(ctx.pipeline.chunks)
+    small: Any
+    runs: list[tuple[int, int]] = []
+    if math.prod(proj.out_shape) <= limit:  # no chunk can have more selected
+        small = range(n)
+    else:
+        small = []
+        for i in range(n):
+            if not proj.chunk_is_covered(i) and _selected_items(proj, i) <= limit:
+                small.append(i)
+            elif runs and runs[-1][1] == i:
+                runs[-1] = (runs[-1][0], i + 1)
+            else:
+                runs.append((i, i + 1))
+    lead, wait, failed = [], [], []
+    for i in small:
+        key = cache_keys.key(keys[i])
+        value, flight, leader = cache.begin(key)
+        if flight is None:
+            _copy_cached(ctx, proj, i, value, out)
+        else:
+            (lead if leader else wait).append((i, key, flight))
+    if lead:
+        _run(lambda lo, hi: _fetch_into_cache(ctx, cache, proj, keys, lead[lo:hi], out,
+                                              failed), len(lead), ctx.store)
+    for i, key, flight in wait:
+        _wait_for(ctx, cache, proj, keys, i, key, flight, out, failed)
+    return runs + [(i, i + 1) for i in failed]
+
+
+def _wait_for(ctx: ChunkContext, cache: chunk_cache.ChunkCache, proj: Any, keys: list,
+              i: int, key: tuple, flight: Any, out: np.ndarray, failed: list) -> None:
+    """Copy chunk ``i`` once the thread fetching it is done; if that thread failed,
+    fetch it here (or wait for whichever thread took it over)."""
+    while True:
+        ok, value = flight.wait()
+        if not ok:
+            value, flight, leader = cache.begin(key)
+            if flight is not None:
+                if leader:
+                    _fetch_into_cache(ctx, cache, proj, keys, [(i, key, flight)], out,
+                                      failed)
+                    return
+                continue
+        _copy_cached(ctx, proj, i, value, out)
+        return
+
+
+def _fetch_into_cache(ctx: ChunkContext, cache: chunk_cache.ChunkCache, proj: Any,
+                      keys: list, claimed: list, out: np.ndarray, failed: list) -> None:
+    """Fetch, decode and cache the chunks this thread leads, copying each into ``out``;
+    a chunk that fails to decode is left to ``failed``, and on any other error the
+    chunks not done are released to their waiters."""
+    done = 0
+    try:
+        cdatas = getitems(ctx.store, [keys[i] for i, _, _ in claimed])
+        for i, key, flight in claimed:
+            cdata = cdatas.get(keys[i])
+            value = chunk_cache.ABSENT
+            if cdata is not None:
+                try:
+                    value = ctx.pipeline.decode_into(cdata, ctx.pipeline.empty_chunk(),
+                                                     keys[i])
+                except ChunkDecodeError:
+                    cache.abandon(key, flight)
+                    done += 1
+                    failed.append(i)
+                    continue
+                value.flags.writeable = False
+            cache.finish(key, flight, value)
+            done += 1
+            _copy_cached(ctx, proj, i, value, out)
+    finally:
+        for _, key, flight in claimed[done:]:
+            cache.abandon(key, flight)
+
+
+def _copy_cached(ctx: ChunkContext, proj: Any, i: int, value: Any, out: np.ndarray) -> None:
+    if value is chunk_cache.ABSENT:
+        proj.fill_out(i, out, ctx.fill_bytes)
+    else:
+        proj.copy_from_chunk(i, value, out)
+
+
+def _selected_items(proj: Any, i: int) -> int:
+    """How many elements of chunk ``i`` the projection reads (repeats counted)."""
+    n = 1
+    shapes = []
+    for sel in proj.chunk_selection(i):
+        if isinstance(sel, slice):
+            n *= len(range(sel.start, sel.stop, sel.step))
+        elif isinstance(sel, np.ndarray):
+            shapes.append(sel.shape)
+    return n * math.prod(np.broadcast_shapes(*shapes)) if shapes else n
 
 
 def _read_objects(ctx: ChunkContext, proj: Any, keys: list, lo: int, hi: int,

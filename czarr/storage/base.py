@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from typing import Any
 
 from czarr.errors import BadKeyError, MissingDependencyError
@@ -40,6 +40,11 @@ __all__ = [
 ]
 
 _BAD_SEGMENTS = frozenset(("", ".", ".."))
+
+# Told of every write made through setitems, delitems, rmdir and rename below, as
+# (store, keys, prefix): czarr.chunk_cache sets it once a cache exists, to drop the
+# decoded chunks a write made stale. While None it costs one test per call.
+_on_change: Callable[[MutableMapping, Iterable[str] | None, str | None], None] | None = None
 
 
 # ---------------------------------------------------------------------------------------
@@ -469,10 +474,14 @@ def setitems(store: MutableMapping, mapping: Mapping[str, Any]) -> None:
     mapping : Mapping[str, bytes-like]
     """
     method = getattr(store, "setitems", None)
-    if method is None:
-        _generic_setitems(store, mapping)
-    else:
-        method(mapping)
+    try:
+        if method is None:
+            _generic_setitems(store, mapping)
+        else:
+            method(mapping)
+    finally:
+        if _on_change is not None:
+            _on_change(store, mapping, None)
 
 
 def delitems(store: MutableMapping, keys: Iterable[str]) -> None:
@@ -483,11 +492,17 @@ def delitems(store: MutableMapping, keys: Iterable[str]) -> None:
     store : MutableMapping
     keys : iterable of str
     """
+    if _on_change is not None:
+        keys = list(keys)
     method = getattr(store, "delitems", None)
-    if method is None:
-        _generic_delitems(store, keys)
-    else:
-        method(keys)
+    try:
+        if method is None:
+            _generic_delitems(store, keys)
+        else:
+            method(keys)
+    finally:
+        if _on_change is not None:
+            _on_change(store, keys, None)
 
 
 def get_partial(
@@ -587,10 +602,14 @@ def rmdir(store: MutableMapping, path: str | None = None) -> None:
     """
     path = _normalize_path(path)
     method = getattr(store, "rmdir", None)
-    if method is None:
-        _generic_rmdir(store, path)
-    else:
-        method(path)
+    try:
+        if method is None:
+            _generic_rmdir(store, path)
+        else:
+            method(path)
+    finally:
+        if _on_change is not None:
+            _on_change(store, None, path)
 
 
 def getsize(store: MutableMapping, path: str | None = None) -> int:
@@ -640,10 +659,15 @@ def rename(store: MutableMapping, src_path: str, dst_path: str) -> None:
     dst = _normalize_path(dst)
     _check_rename(src, dst)
     method = getattr(store, "rename", None)
-    if method is None:
-        _generic_rename(store, src, dst)
-    else:
-        method(src, dst)
+    try:
+        if method is None:
+            _generic_rename(store, src, dst)
+        else:
+            method(src, dst)
+    finally:
+        if _on_change is not None:
+            for path in (src, dst):
+                _on_change(store, [path], path)
 
 
 def close(store: MutableMapping) -> None:
