@@ -33,6 +33,7 @@ import functools
 import itertools
 import json
 import os
+import sys
 import threading
 import weakref
 from collections import OrderedDict
@@ -49,13 +50,17 @@ if TYPE_CHECKING:
     from czarr.engine import ChunkContext
     from czarr.pipeline import ChunkPipeline
 
-__all__ = ["ABSENT", "ChunkCache", "DEFAULT_SIZE", "Setting", "configure", "parse_size",
-           "shared", "store_token"]
+__all__ = ["ABSENT", "MISS", "ChunkCache", "DEFAULT_SIZE", "Setting", "configure",
+           "parse_size", "shared", "store_token"]
 
 DEFAULT_SIZE = 256 * 2**20  # cache_chunks=True while the process-wide cache is off
 ABSENT = None               # the value cached for a chunk that is not stored
+MISS: Any = object()        # what peek returns for a chunk that is not cached
 _ABSENT_NBYTES = 64         # what an absent chunk counts for, so absences cannot pile up
 _GEN_SLOTS = 4096           # generation slots (a power of two)
+_SPARES = 4                 # evicted chunk buffers kept to decode the next misses into
+_ADMIT_AFTER = 4            # once full, a chunk is cached on its 4th miss, not its first
+_GHOSTS = 4096              # chunks whose misses are counted for that, at most
 
 
 def parse_size(size: Any, what: str = "chunk_cache") -> int:
@@ -204,9 +209,14 @@ class ChunkCache:
         self._index: dict[Hashable, dict[str, set[tuple]]] = {}
         self._flights: dict[tuple, _Flight] = {}
         self._dead: list[Hashable] = []
+        # evicted chunks nothing refers to any more: decoding into one of them costs no
+        # page faults (a fresh 2 MiB buffer costs 512)
+        self._spares: list[np.ndarray] = []
+        self._ghosts: OrderedDict[tuple, int] = OrderedDict()  # misses of uncached chunks
         self.nbytes = 0
         self.hits = 0
         self.misses = 0
+        self.bypasses = 0
         self.evictions = 0
         _caches.add(self)
         _watch_writes()
@@ -217,11 +227,12 @@ class ChunkCache:
 
     def info(self) -> dict[str, int]:
         """Sizes and counters: ``max_bytes``, ``nbytes``, ``chunks``, ``hits``, ``misses``
-        (each miss is one fetch and decode), ``evictions``."""
+        (each one fetch and whole decode into the cache), ``bypasses`` (misses read past
+        the full cache, decoding only what they need), ``evictions``."""
         with self._lock:
             return {"max_bytes": self.max_bytes, "nbytes": self.nbytes,
                     "chunks": len(self._entries), "hits": self.hits, "misses": self.misses,
-                    "evictions": self.evictions}
+                    "bypasses": self.bypasses, "evictions": self.evictions}
 
     def values(self) -> list[Any]:
         """The cached chunks (read-only arrays, ``ABSENT`` for chunks not stored), least
@@ -231,10 +242,27 @@ class ChunkCache:
 
     # -- reading ----------------------------------------------------------------------
 
-    def begin(self, key: tuple) -> tuple[Any, _Flight | None, bool]:
-        """Look ``key`` up: ``(value, None, False)`` on a hit; else ``(None, flight,
-        True)`` when the caller must fetch and decode it (then :meth:`finish` or
-        :meth:`abandon`), or ``(None, flight, False)`` when another thread is on it."""
+    def peek(self, key: tuple) -> Any:
+        """The cached value of ``key`` (counted as a hit), or ``MISS``."""
+        with self._lock:
+            value = self._entries.get(key, MISS)
+            if value is not MISS:
+                self._entries.move_to_end(key)
+                self.hits += 1
+            return value
+
+    def begin(self, key: tuple, nbytes: int) -> tuple[Any, _Flight | None, bool]:
+        """Look up ``key``, a chunk of ``nbytes`` decoded: ``(value, None, False)`` on a
+        hit; ``(None, flight, True)`` when the caller is to fetch and decode it (then
+        :meth:`finish` or :meth:`abandon`); ``(None, flight, False)`` when another thread
+        is on it; ``(MISS, None, False)`` when it is not to be cached now: the caller
+        reads it past the cache, decoding only what it needs.
+
+        A chunk is not cached when it is larger than the cache, nor, while the cache is
+        full, on its first misses: it is cached on its 4th (of the last 4,096 chunks
+        missed). So random reads over more chunks than the cache holds, which would
+        evict a chunk on nearly every read, mostly cost a partial decode, as with no
+        cache, instead of a whole one; a chunk read again and again still gets in."""
         with self._lock:
             if key in self._entries:
                 self._entries.move_to_end(key)
@@ -243,9 +271,34 @@ class ChunkCache:
             flight = self._flights.get(key)
             if flight is not None:
                 return None, flight, False
+            if self.nbytes + nbytes > self.max_bytes:
+                n = self._ghosts.pop(key, 0) + 1
+                if n < _ADMIT_AFTER or nbytes > self.max_bytes:
+                    self._ghosts[key] = n
+                    if len(self._ghosts) > _GHOSTS:
+                        self._ghosts.popitem(last=False)
+                    self.bypasses += 1
+                    return MISS, None, False
             flight = self._flights[key] = _Flight(_stamp(key[0], key[1]))
             self.misses += 1
             return None, flight, True
+
+    def spare(self, shape: tuple[int, ...], dtype: np.dtype, order: str
+              ) -> np.ndarray | None:
+        """An evicted chunk buffer of this layout that nothing else refers to, made
+        writable for the next decode; None when there is none."""
+        with self._lock:
+            spares = self._spares
+            for j in range(len(spares)):
+                arr = spares[j]
+                # referred to by the list, ``arr`` and getrefcount's argument only
+                if (arr.shape == shape and arr.dtype == dtype and sys.getrefcount(arr) <= 3
+                        and (arr.flags.c_contiguous if order == "C"
+                             else arr.flags.f_contiguous)):
+                    del spares[j]
+                    arr.flags.writeable = True
+                    return arr
+        return None
 
     def finish(self, key: tuple, flight: _Flight, value: Any) -> None:
         """Hand a decoded chunk (read-only) or ``ABSENT`` to the waiters and cache it,
@@ -263,8 +316,7 @@ class ChunkCache:
                 self._index.setdefault(key[0], {}).setdefault(key[1], set()).add(key)
                 self.nbytes += size
                 while self.nbytes > self.max_bytes:
-                    self._remove(next(iter(self._entries)))
-                    self.evictions += 1
+                    self._evict()
         flight.value, flight.ok = value, True
         flight.done.set()
 
@@ -276,6 +328,16 @@ class ChunkCache:
         flight.done.set()
 
     # -- bookkeeping (under the lock) ---------------------------------------------------
+
+    def _evict(self) -> None:
+        key = next(iter(self._entries))
+        value = self._entries[key]
+        self._remove(key)
+        self.evictions += 1
+        if isinstance(value, np.ndarray):
+            self._spares.append(value)
+            if len(self._spares) > _SPARES:
+                del self._spares[0]
 
     def _remove(self, key: tuple) -> None:
         if key not in self._entries:
@@ -323,6 +385,8 @@ class ChunkCache:
             self._sizes.clear()
             self._index.clear()
             self._flights.clear()
+            self._spares.clear()
+            self._ghosts.clear()
             self.nbytes = 0
 
     def resize(self, max_bytes: int) -> None:
@@ -330,8 +394,8 @@ class ChunkCache:
         with self._lock:
             self.max_bytes = int(max_bytes)
             while self.nbytes > self.max_bytes:
-                self._remove(next(iter(self._entries)))
-                self.evictions += 1
+                self._evict()
+            self._spares.clear()
 
 
 _caches: weakref.WeakSet[ChunkCache] = weakref.WeakSet()

@@ -377,6 +377,10 @@ class Array(Node):
         the array's shape is a mask selection; any other selection with integer arrays
         or boolean masks is orthogonal. ``str`` items select fields of a structured
         dtype (``arr['x']``, ``arr['x', :10]``)."""
+        if self._cache_metadata:  # a point of a cached chunk: read with no projection
+            value = engine.read_cached_point(self._ctx, selection, self._shape)
+            if value is not chunk_cache.MISS:
+                return value
         fields, selection = pop_fields(selection)
         kind = selection_kind(selection, self.ndim)
         return getattr(self, f"get_{kind}_selection")(selection, fields=fields)

@@ -182,17 +182,55 @@ def read(ctx: ChunkContext, proj: Any, out: np.ndarray) -> np.ndarray:
             pipeline.decode_into(cdata, chunk, key)
             proj.copy_from_chunk(i, chunk, out)
 
-    for a, b in runs:
-        _run(lambda lo, hi, a=a: read_batch(a + lo, a + hi), b - a, ctx.store)
+    if len(runs) == 1:
+        a, b = runs[0]
+        _run(lambda lo, hi: read_batch(a + lo, a + hi), b - a, ctx.store)
+    else:  # what the cache left: runs of chunks, spread over the threads
+        _run(lambda lo, hi: [read_batch(a, b) for a, b in runs[lo:hi]], len(runs), ctx.store)
     return out
+
+
+def read_cached_point(ctx: ChunkContext, selection: Any, shape: tuple[int, ...]) -> Any:
+    """The element at ``selection`` (an int per dimension) when its chunk is in the
+    decoded-chunk cache, with no projection made; else ``chunk_cache.MISS``, and the
+    caller reads it the general way (which fills the cache)."""
+    cached = ctx.cache.active(ctx) if ctx.cache is not None else None
+    if cached is None:
+        return chunk_cache.MISS
+    if type(selection) is not tuple:
+        selection = (selection,)
+    pipeline = ctx.pipeline
+    chunks = pipeline.chunks
+    if (len(selection) != len(shape) or not shape or pipeline.dtype.fields is not None
+            or pipeline.dtype.subdtype is not None
+            or math.prod(chunks) * _CACHE_FRACTION < 1):
+        return chunk_cache.MISS
+    parts, offsets = [], []
+    for i, n, c in zip(selection, shape, chunks):
+        if type(i) is not int:
+            if not isinstance(i, np.integer):
+                return chunk_cache.MISS
+            i = int(i)
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            return chunk_cache.MISS  # the general path names the error
+        q, r = divmod(i, c)
+        parts.append(str(q))
+        offsets.append(r)
+    cache, cache_keys = cached
+    chunk = cache.peek(cache_keys.key(ctx.key_prefix + ctx.separator.join(parts)))
+    if chunk is chunk_cache.MISS or chunk is chunk_cache.ABSENT:
+        return chunk_cache.MISS
+    return chunk[tuple(offsets)]
 
 
 def _read_through_cache(ctx: ChunkContext, cached: tuple, proj: Any, keys: list,
                         out: np.ndarray) -> list[tuple[int, int]]:
     """Serve the chunks of which a small part is read through the cache; return the
-    runs ``(lo, hi)`` of the other chunks, which the caller reads past it (with any
-    chunk that failed to decode whole: read past the cache, only its needed Blosc blocks
-    are decoded, as without a cache)."""
+    runs ``(lo, hi)`` of the other chunks, which the caller reads past it, as it does
+    the chunks the cache does not take now and any chunk that failed to decode whole
+    (of those only the needed Blosc blocks are decoded, as with no cache)."""
     cache, cache_keys = cached
     n = proj.nchunks
     limit = _CACHE_FRACTION * math.prod(ctx.pipeline.chunks)
@@ -209,45 +247,58 @@ def _read_through_cache(ctx: ChunkContext, cached: tuple, proj: Any, keys: list,
                 runs[-1] = (runs[-1][0], i + 1)
             else:
                 runs.append((i, i + 1))
-    lead, wait, failed = [], [], []
+    lead, wait, past = [], [], []
+    nbytes = ctx.pipeline.chunk_nbytes
     for i in small:
         key = cache_keys.key(keys[i])
-        value, flight, leader = cache.begin(key)
-        if flight is None:
-            _copy_cached(ctx, proj, i, value, out)
-        else:
+        value, flight, leader = cache.begin(key, nbytes)
+        if flight is not None:
             (lead if leader else wait).append((i, key, flight))
+        elif value is chunk_cache.MISS:
+            past.append(i)
+        else:
+            _copy_cached(ctx, proj, i, value, out)
     if lead:
         _run(lambda lo, hi: _fetch_into_cache(ctx, cache, proj, keys, lead[lo:hi], out,
-                                              failed), len(lead), ctx.store)
+                                              past), len(lead), ctx.store)
     for i, key, flight in wait:
-        _wait_for(ctx, cache, proj, keys, i, key, flight, out, failed)
-    return runs + [(i, i + 1) for i in failed]
+        _wait_for(ctx, cache, proj, keys, i, key, flight, out, past)
+    merged: list[tuple[int, int]] = []
+    for lo, hi in sorted(runs + [(i, i + 1) for i in past]):
+        if merged and merged[-1][1] == lo:
+            merged[-1] = (merged[-1][0], hi)
+        else:
+            merged.append((lo, hi))
+    return merged
 
 
 def _wait_for(ctx: ChunkContext, cache: chunk_cache.ChunkCache, proj: Any, keys: list,
-              i: int, key: tuple, flight: Any, out: np.ndarray, failed: list) -> None:
+              i: int, key: tuple, flight: Any, out: np.ndarray, past: list) -> None:
     """Copy chunk ``i`` once the thread fetching it is done; if that thread failed,
-    fetch it here (or wait for whichever thread took it over)."""
+    fetch it here (or wait for whichever thread took it over, or leave it to ``past``)."""
     while True:
         ok, value = flight.wait()
         if not ok:
-            value, flight, leader = cache.begin(key)
+            value, flight, leader = cache.begin(key, ctx.pipeline.chunk_nbytes)
             if flight is not None:
                 if leader:
                     _fetch_into_cache(ctx, cache, proj, keys, [(i, key, flight)], out,
-                                      failed)
+                                      past)
                     return
                 continue
+            if value is chunk_cache.MISS:
+                past.append(i)
+                return
         _copy_cached(ctx, proj, i, value, out)
         return
 
 
 def _fetch_into_cache(ctx: ChunkContext, cache: chunk_cache.ChunkCache, proj: Any,
-                      keys: list, claimed: list, out: np.ndarray, failed: list) -> None:
+                      keys: list, claimed: list, out: np.ndarray, past: list) -> None:
     """Fetch, decode and cache the chunks this thread leads, copying each into ``out``;
-    a chunk that fails to decode is left to ``failed``, and on any other error the
+    a chunk that fails to decode whole is left to ``past``, and on any other error the
     chunks not done are released to their waiters."""
+    pipeline = ctx.pipeline
     done = 0
     try:
         cdatas = getitems(ctx.store, [keys[i] for i, _, _ in claimed])
@@ -255,13 +306,14 @@ def _fetch_into_cache(ctx: ChunkContext, cache: chunk_cache.ChunkCache, proj: An
             cdata = cdatas.get(keys[i])
             value = chunk_cache.ABSENT
             if cdata is not None:
+                buf = cache.spare(pipeline.chunks, pipeline.dtype, pipeline.order)
                 try:
-                    value = ctx.pipeline.decode_into(cdata, ctx.pipeline.empty_chunk(),
-                                                     keys[i])
+                    value = pipeline.decode_into(
+                        cdata, pipeline.empty_chunk() if buf is None else buf, keys[i])
                 except ChunkDecodeError:
                     cache.abandon(key, flight)
                     done += 1
-                    failed.append(i)
+                    past.append(i)
                     continue
                 value.flags.writeable = False
             cache.finish(key, flight, value)

@@ -506,12 +506,16 @@ def test_lru_counts_bytes_and_evicts_least_recent():
             assert z[p] == ref[p]
         assert cache.info()["nbytes"] == 3 * chunk_bytes
         assert z[0, 0] == ref[0, 0]                 # (0, 0) is now the most recent
-        assert z[0, 30] == ref[0, 30]               # evicts (0, 1), the least recent
+        for _ in range(4):  # the cache is full: (0, 3) gets in on its 4th miss...
+            assert z[0, 30] == ref[0, 30]
         info = cache.info()
+        assert info["bypasses"] == 3
+        # ...and evicts (0, 1), the least recently used
         assert (info["chunks"], info["nbytes"], info["evictions"]) == (3, 3 * chunk_bytes, 1)
         misses = info["misses"]
         assert z[0, 0] == ref[0, 0] and cache.info()["misses"] == misses
-        assert z[0, 10] == ref[0, 10] and cache.info()["misses"] == misses + 1
+        assert z[0, 10] == ref[0, 10]  # evicted: read past the full cache
+        assert cache.info()["misses"] == misses and cache.info()["bypasses"] == 4
         z2 = czarr.zeros((40, 40), chunks=(10, 10))  # absent chunks count 64 bytes each
         assert z2[35, 35] == 0
         assert cache.info()["nbytes"] <= cache.max_bytes
@@ -519,8 +523,53 @@ def test_lru_counts_bytes_and_evicts_least_recent():
         assert cache.info()["nbytes"] <= chunk_bytes and cache.info()["chunks"] == 1
     with fresh_cache(chunk_bytes - 1) as cache:  # a chunk larger than the cache
         z = czarr.array(ref, chunks=(10, 10))
-        assert z[5, 5] == ref[5, 5] and z[5, 5] == ref[5, 5]
-        assert cache.info()["chunks"] == 0 and cache.info()["misses"] == 2
+        for _ in range(5):
+            assert z[5, 5] == ref[5, 5]
+        assert cache.info()["chunks"] == 0 and cache.info()["misses"] == 0
+        assert cache.info()["bypasses"] == 5
+
+
+def test_evicted_buffers_are_decoded_into_again():
+    ref = np.arange(40 * 40, dtype="f8").reshape(40, 40)
+    with fresh_cache(10 * 10 * 8 + 10) as cache:  # one chunk
+        z = czarr.array(ref, chunks=(10, 10))
+        assert z[0, 0] == ref[0, 0]
+        first = id(cache.values()[0])
+        for _ in range(4):
+            assert z[15, 15] == ref[15, 15]      # evicts (0, 0): its buffer is a spare
+        second = cache.values()[0]
+        assert id(second) != first
+        for _ in range(4):
+            assert z[25, 25] == ref[25, 25]      # decoded into (0, 0)'s buffer
+        third = cache.values()[0]
+        assert id(third) == first and not third.flags.writeable
+        assert np.array_equal(third, ref[20:30, 20:30])
+        # a buffer someone still refers to is never reused
+        for _ in range(4):
+            assert z[35, 35] == ref[35, 35]      # evicts (2, 2), still referred to here
+        for _ in range(4):
+            assert z[5, 35] == ref[5, 35]
+        assert np.array_equal(third, ref[20:30, 20:30])
+        assert cache.values()[0] is not third
+
+
+def test_point_reads_of_cached_chunks(cache):
+    ref = np.arange(30 * 20, dtype="<i8").reshape(30, 20)
+    z = czarr.array(ref, chunks=(8, 8))
+    pts = [(0, 0), (29, 19), (-1, -1), (-30, 5), (np.int64(9), np.int32(17)), (8, 8)]
+    for p in pts * 2:
+        got = z[p]
+        assert got == ref[p] and type(got) is type(ref[p])
+    assert cache.info()["hits"] >= len(pts)
+    for bad in [(30, 0), (0, -21)]:
+        with pytest.raises(IndexError):
+            z[bad]
+    with pytest.raises(TypeError):
+        z[True, 3]  # a bool is not an index (as with no cache)
+    one = czarr.array(np.arange(50.0), chunks=10)
+    assert one[7] == 7.0 and one[7] == 7.0 and one[-1] == 49.0
+    uncached_meta = czarr.open_array(z.store, mode="r", cache_metadata=False)
+    assert uncached_meta[3, 4] == ref[3, 4] and uncached_meta[3, 4] == ref[3, 4]
 
 
 def test_cached_chunks_are_read_only(cache):
@@ -546,11 +595,11 @@ def test_raced_decode_is_not_cached():
     store = czarr.MemoryStore()
     token = chunk_cache.store_token(store)
     key = (token, "0.0", -1, "cfg")
-    value, flight, leader = cache.begin(key)
+    value, flight, leader = cache.begin(key, 24)
     assert leader and value is None
-    assert cache.begin(key)[1] is flight  # a second reader waits for the same flight
+    assert cache.begin(key, 24)[1] is flight  # a second reader waits for the same flight
     czarr.storage.setitems(store, {"0.0": b"new"})  # a write meanwhile
-    value2, flight2, leader2 = cache.begin(key)
+    value2, flight2, leader2 = cache.begin(key, 24)
     assert leader2 and flight2 is not flight  # a reader after the write fetches anew
     old = np.zeros(3)
     cache.finish(key, flight, old)
