@@ -481,17 +481,27 @@ def pipeline_config(pipeline: ChunkPipeline) -> tuple:
 
 
 class _Keys:
-    """One array's cache keys: ``key(chunk_key)`` -> the full key in a cache."""
+    """One array's cache keys: the full key in a cache of a chunk, from its key in the
+    chunk store or from its grid coordinates."""
 
-    __slots__ = ("token", "config", "locate")
+    __slots__ = ("token", "config", "shards", "prefix", "separator")
 
-    def __init__(self, token: Hashable, config: tuple, locate: Any) -> None:
-        self.token, self.config, self.locate = token, config, locate
+    def __init__(self, token: Hashable, config: tuple, shards: Any, prefix: str,
+                 separator: str) -> None:
+        self.token, self.config, self.shards = token, config, shards
+        self.prefix, self.separator = prefix, separator
 
     def key(self, chunk_key: str) -> tuple:
-        if self.locate is None:
+        if self.shards is None:
             return self.token, chunk_key, -1, self.config
-        shard, inner = self.locate(chunk_key)
+        shard, inner = self.shards.locate(chunk_key)
+        return self.token, shard, inner, self.config
+
+    def key_at(self, coords: tuple[int, ...]) -> tuple:
+        if self.shards is None:
+            return (self.token, self.prefix + self.separator.join(map(str, coords)), -1,
+                    self.config)
+        shard, inner = self.shards.locate_coords(coords)
         return self.token, shard, inner, self.config
 
 
@@ -559,8 +569,10 @@ def _make_keys(ctx: ChunkContext) -> _Keys | None:
 
     if ctx.pipeline.dtype.hasobject:
         return None  # decoded objects are references: a cached one could be mutated
-    store, locate = ctx.store, None
+    store, shards = ctx.store, None
     if isinstance(store, ShardedChunks):
-        store, locate = store.store, store.locate
+        store, shards = store.store, store
     token = store_token(store)
-    return None if token is None else _Keys(token, pipeline_config(ctx.pipeline), locate)
+    if token is None:
+        return None
+    return _Keys(token, pipeline_config(ctx.pipeline), shards, ctx.key_prefix, ctx.separator)

@@ -105,6 +105,7 @@ class Array(Node):
         write_empty_chunks: bool = True,
         zarr_version: Any = None,
         meta_array: Any = None,
+        *,
         cache_chunks: bool | int | str | None = None,
     ) -> None:
         check_v2_only(zarr_version=zarr_version, meta_array=meta_array)

@@ -205,7 +205,7 @@ def read_cached_point(ctx: ChunkContext, selection: Any, shape: tuple[int, ...])
             or pipeline.dtype.subdtype is not None
             or math.prod(chunks) * _CACHE_FRACTION < 1):
         return chunk_cache.MISS
-    parts, offsets = [], []
+    coords, offsets = [], []
     for i, n, c in zip(selection, shape, chunks):
         if type(i) is not int:
             if not isinstance(i, np.integer):
@@ -216,10 +216,10 @@ def read_cached_point(ctx: ChunkContext, selection: Any, shape: tuple[int, ...])
         if not 0 <= i < n:
             return chunk_cache.MISS  # the general path names the error
         q, r = divmod(i, c)
-        parts.append(str(q))
+        coords.append(q)
         offsets.append(r)
     cache, cache_keys = cached
-    chunk = cache.peek(cache_keys.key(ctx.key_prefix + ctx.separator.join(parts)))
+    chunk = cache.peek(cache_keys.key_at(tuple(coords)))
     if chunk is chunk_cache.MISS or chunk is chunk_cache.ABSENT:
         return chunk_cache.MISS
     return chunk[tuple(offsets)]

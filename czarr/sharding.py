@@ -134,7 +134,11 @@ class ShardedChunks(Store):
 
     def locate(self, key: str) -> tuple[str, int]:
         """Inner chunk key -> (shard key, position of the chunk in the shard index)."""
-        coords = tuple(int(c) for c in key.split(".")) if self.per_shard else ()
+        return self.locate_coords(
+            tuple(int(c) for c in key.split(".")) if self.per_shard else ())
+
+    def locate_coords(self, coords: tuple[int, ...]) -> tuple[str, int]:
+        """Inner chunk grid coordinates -> (shard key, position in the shard index)."""
         shard = tuple(c // p for c, p in zip(coords, self.per_shard))
         inner = 0
         for c, p in zip(coords, self.per_shard):

@@ -703,7 +703,9 @@ def test_suite_reading_tests_pass_with_the_cache_on():
     """A representative part of the suite, run with CZARR_CHUNK_CACHE set (the whole
     suite can run so too: ``CZARR_CHUNK_CACHE=256MiB pytest tests/``)."""
     files = ["tests/test_engine.py", "tests/test_sharding.py", "tests/test_resize.py",
-             "tests/test_core.py", "tests/v3/test_codec_chain.py", "tests/test_objects.py"]
+             "tests/test_core.py", "tests/test_selections.py", "tests/test_hierarchy.py",
+             "tests/v3/test_sharding.py", "tests/v3/test_codec_chain.py",
+             "tests/test_objects.py", "tests/test_consolidated.py"]
     code = ("import sys, pytest\n"
             f"rc = pytest.main(['-q', '-x', '-m', 'not slow', '-p', 'no:cacheprovider', "
             f"*{files!r}])\n"
