@@ -50,8 +50,8 @@ if TYPE_CHECKING:
     from czarr.engine import ChunkContext
     from czarr.pipeline import ChunkPipeline
 
-__all__ = ["ABSENT", "MISS", "ChunkCache", "DEFAULT_SIZE", "Setting", "configure",
-           "parse_size", "shared", "store_token"]
+__all__ = ["ChunkCache", "DEFAULT_SIZE", "Setting", "configure", "parse_size",
+           "pipeline_config", "shared", "store_token"]
 
 DEFAULT_SIZE = 256 * 2**20  # cache_chunks=True while the process-wide cache is off
 ABSENT = None               # the value cached for a chunk that is not stored
