@@ -13,11 +13,13 @@ does; its decoded chunks (512 MiB) are twice a 256 MiB cache, so in the steady s
 half the reads miss whatever the cache does. ``hot`` draws them in the top-left
 4096^2 quarter (128 MiB decoded), a hot set the cache holds.
 
-The library functions are importable (``benchmarks/compare.py`` wires them in):
-``czarr_reads``, ``zarr_python_reads``, ``tensorstore_reads``; each takes the array's
-folder, a :func:`points` list and, for the caches, their size in bytes.
+The library functions are importable: ``czarr_reads``, ``zarr_python_reads``,
+``zarrs_reads`` (zarr-python 3 with the zarrs Rust codec pipeline), ``tensorstore_reads``;
+each takes the array's folder, a :func:`points` list and, for the caches, their size in
+bytes. :func:`compare_rows` gives ``benchmarks/compare.py`` its rows.
 
-Run: ``python benchmarks/point_cache.py [--repeat 5] [--count 2000] [--tmpdir DIR]``.
+Run: ``python benchmarks/point_cache.py [--repeat 5] [--rounds 3] [--quick]`` (``--quick``:
+4096^2 with a 64 MiB cache, the same proportions).
 """
 
 from __future__ import annotations
@@ -96,6 +98,17 @@ def zarr_python_reads(path: str, pts: list, repeat: int = 3, threads: int = 2) -
         return _median_us(arr.__getitem__, pts, repeat)
 
 
+def zarrs_reads(path: str, pts: list, repeat: int = 3, threads: int = 2) -> float:
+    """zarr-python 3 with the zarrs codec pipeline (no chunk cache), µs per read."""
+    import zarr
+    import zarrs  # noqa: F401  (the pipeline's module must import)
+
+    with zarr.config.set({"codec_pipeline.path": "zarrs.ZarrsCodecPipeline",
+                          "threading.max_workers": threads}):
+        arr = zarr.open_array(path, mode="r", zarr_format=2)
+        return _median_us(arr.__getitem__, pts, repeat)
+
+
 def tensorstore_reads(path: str, pts: list, cache_bytes: int = 0, repeat: int = 3,
                       threads: int = 2) -> float:
     """tensorstore's zarr driver with a cache pool of ``cache_bytes`` (cached data never
@@ -110,12 +123,65 @@ def tensorstore_reads(path: str, pts: list, cache_bytes: int = 0, repeat: int = 
     return _median_us(lambda p: arr[p].read().result(), pts, repeat)
 
 
-LIBRARIES = {
-    "czarr, cache off": ("czarr_reads", {"cache_bytes": 0}),
-    "czarr, cache 256 MiB": ("czarr_reads", {"cache_bytes": CACHE_BYTES}),
-    "zarr-python 3": ("zarr_python_reads", {}),
-    "tensorstore, cache pool 256 MiB": ("tensorstore_reads", {"cache_bytes": CACHE_BYTES}),
-}
+# (label, compare.py's library name, function, its keyword arguments; a cache size of
+# None is filled in with the run's cache size)
+LIBRARIES = [
+    ("czarr, cache off", "czarr", "czarr_reads", {"cache_bytes": 0}),
+    ("czarr, cache on", "czarr", "czarr_reads", {"cache_bytes": None}),
+    ("tensorstore, cache pool on", "tensorstore", "tensorstore_reads", {"cache_bytes": None}),
+    ("zarr-python 3", "zarr-python", "zarr_python_reads", {}),
+    ("zarrs", "zarrs", "zarrs_reads", {}),
+]
+
+
+def measure(path: str, n: int, cache_bytes: int, count: int = 2000, repeat: int = 3,
+            rounds: int = 1, libraries: list[str] | None = None
+            ) -> dict[str, dict[str, float]]:
+    """``{region: {label: µs per read}}``: each library in a process of its own, run
+    ``rounds`` times interleaved, the median kept."""
+    out: dict[str, dict[str, float]] = {}
+    for region in ("whole", "hot"):
+        results: dict[str, list[float]] = {}
+        for _ in range(rounds):
+            for label, name, fn, kw in LIBRARIES:
+                if libraries is not None and name not in libraries:
+                    continue
+                kw = {k: cache_bytes if v is None else v for k, v in kw.items()}
+                try:
+                    us = in_subprocess(fn, path, count, region, repeat, n, **kw)
+                except subprocess.CalledProcessError as e:
+                    print(f"# {label}: failed: {(e.stderr.strip().splitlines() or [''])[-1]}")
+                    continue
+                results.setdefault(label, []).append(us)
+        out[region] = {label: statistics.median(v) for label, v in results.items()}
+    return out
+
+
+def _workload(region: str, count: int, cache: str) -> str:
+    where = "whole array" if region == "whole" else "hot quarter"
+    return f"{count} random single-element reads ({where}), {cache}"
+
+
+def compare_rows(tmpdir: str, quick: bool) -> list[list]:
+    """``benchmarks/compare.py``'s rows, ``[workload, 'us/read', library, µs, None]``:
+    per point set, one row with the caches off (czarr, zarr-python, zarrs) and one with
+    them on (czarr, tensorstore; zarr-python and zarrs, which have none, as they are)."""
+    n = 4096 if quick else N
+    cache_bytes = CACHE_BYTES if not quick else CACHE_BYTES // 4
+    path = write_data(tmpdir, n)
+    rows: list[list] = []
+    for region, results in measure(path, n, cache_bytes).items():
+        off = _workload(region, 2000, "cache off")
+        on = _workload(region, 2000, f"cache {cache_bytes // 2**20} MiB")
+        for label, name, _, kw in LIBRARIES:
+            if label not in results:
+                continue
+            us = results[label]
+            if kw.get("cache_bytes", 0) == 0:
+                rows.append([off, "us/read", name, us, None])
+            if kw.get("cache_bytes", 0) != 0 or name in ("zarr-python", "zarrs"):
+                rows.append([on, "us/read", name, us, None])
+    return rows
 
 
 def in_subprocess(function: str, path: str, count: int = 2000, region: str = "whole",
@@ -143,34 +209,31 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--count", type=int, default=2000, help="points per pass")
     p.add_argument("--rounds", type=int, default=1,
                    help="run every library this many times, interleaved (median)")
+    p.add_argument("--quick", action="store_true", help="4096^2 and a 64 MiB cache")
+    p.add_argument("--libs", nargs="*", default=None,
+                   help="czarr zarr-python zarrs tensorstore (default: all)")
     p.add_argument("--tmpdir", default=None)
     p.add_argument("--child", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.child:
         _child(args.child)
         return 0
+    n = 4096 if args.quick else N
+    cache_bytes = CACHE_BYTES // 4 if args.quick else CACHE_BYTES
     tmp = tempfile.mkdtemp(prefix="czarr-points-", dir=args.tmpdir)
     try:
-        path = write_data(tmp)
-        for region in ("whole", "hot"):
-            results: dict[str, list[float]] = {name: [] for name in LIBRARIES}
-            for _ in range(args.rounds):
-                for name, (fn, kw) in LIBRARIES.items():
-                    try:
-                        results[name].append(in_subprocess(
-                            fn, path, args.count, region, args.repeat, **kw))
-                    except subprocess.CalledProcessError as e:
-                        print(f"# {name} failed: {e.stderr.strip().splitlines()[-1:]}")
-            zp = statistics.median(results["zarr-python 3"] or [float("nan")])
-            print(f"\n{args.count} random single-element reads, points over the "
-                  f"{'whole array' if region == 'whole' else 'top-left quarter (hot set)'}"
-                  f" [µs/read; zarr-python 3 / library]")
-            for name, values in results.items():
-                if values:
-                    us = statistics.median(values)
-                    print(f"  {name:34s} {us:9.1f}   {zp / us:6.2f}x")
+        path = write_data(tmp, n)
+        got = measure(path, n, cache_bytes, args.count, args.repeat, args.rounds, args.libs)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    print(f"{n}^2 float64, {CHUNK}^2 chunks, Blosc lz4/5/shuffle; caches of "
+          f"{cache_bytes // 2**20} MiB ({n * n * 8 // 2**20} MiB decoded); median of "
+          f"{args.rounds} round(s) of {args.repeat} pass(es) after a warm-up pass")
+    for region, results in got.items():
+        zp = results.get("zarr-python 3", float("nan"))
+        print(f"\n{_workload(region, args.count, 'µs/read')}  [zarr-python 3 / library]")
+        for label, us in results.items():
+            print(f"  {label:30s} {us:9.1f}   {zp / us:7.2f}x")
     return 0
 
 
