@@ -233,11 +233,15 @@ def _read_through_cache(ctx: ChunkContext, cached: tuple, proj: Any, keys: list,
     (of those only the needed Blosc blocks are decoded, as with no cache)."""
     cache, cache_keys = cached
     n = proj.nchunks
-    limit = _CACHE_FRACTION * math.prod(ctx.pipeline.chunks)
+    chunk_items = math.prod(ctx.pipeline.chunks)
+    limit = _CACHE_FRACTION * chunk_items
+    selected = math.prod(proj.out_shape)
     small: Any
     runs: list[tuple[int, int]] = []
-    if math.prod(proj.out_shape) <= limit:  # no chunk can have more selected
+    if selected <= limit:  # no chunk can have more selected
         small = range(n)
+    elif selected >= 0.99 * n * chunk_items:  # a scan: (nearly) every chunk whole
+        return [(0, n)]
     else:
         small = []
         for i in range(n):
@@ -249,18 +253,23 @@ def _read_through_cache(ctx: ChunkContext, cached: tuple, proj: Any, keys: list,
                 runs.append((i, i + 1))
     lead, wait, past = [], [], []
     nbytes = ctx.pipeline.chunk_nbytes
-    for i in small:
-        key = cache_keys.key(keys[i])
-        value, flight, leader = cache.begin(key, nbytes)
-        if flight is not None:
-            (lead if leader else wait).append((i, key, flight))
-        elif value is chunk_cache.MISS:
-            past.append(i)
-        else:
-            _copy_cached(ctx, proj, i, value, out)
-    if lead:
-        _run(lambda lo, hi: _fetch_into_cache(ctx, cache, proj, keys, lead[lo:hi], out,
-                                              past), len(lead), ctx.store)
+    try:
+        for i in small:
+            key = cache_keys.key(keys[i])
+            value, flight, leader = cache.begin(key, nbytes)
+            if flight is not None:
+                (lead if leader else wait).append((i, key, flight))
+            elif value is chunk_cache.MISS:
+                past.append(i)
+            else:
+                _copy_cached(ctx, proj, i, value, out)
+        if lead:
+            _run(lambda lo, hi: _fetch_into_cache(ctx, cache, proj, keys, lead[lo:hi], out,
+                                                  past), len(lead), ctx.store)
+    except BaseException:
+        for _, key, flight in lead:  # never leave a thread waiting for a chunk (a no-op
+            cache.abandon(key, flight)  # for those finished)
+        raise
     for i, key, flight in wait:
         _wait_for(ctx, cache, proj, keys, i, key, flight, out, past)
     merged: list[tuple[int, int]] = []

@@ -642,6 +642,42 @@ def test_eight_threads_decode_a_chunk_once(cache, monkeypatch):
     assert cache.info()["misses"] == 1 and cache.info()["hits"] == 0
 
 
+def test_a_failed_leader_releases_its_waiters(cache, monkeypatch):
+    ref = np.arange(256 * 256, dtype="f8").reshape(256, 256)
+    z = czarr.array(ref, chunks=(256, 256))
+    decode = ChunkPipeline.decode_into
+    calls = []
+
+    def flaky(self, cdata, out, key):
+        calls.append(key)
+        time.sleep(0.05)
+        if len(calls) == 1:
+            raise RuntimeError("the first decode fails")
+        return decode(self, cdata, out, key)
+
+    monkeypatch.setattr(ChunkPipeline, "decode_into", flaky)
+    barrier = threading.Barrier(6)
+    results, errors = {}, []
+
+    def reader(t):
+        barrier.wait()
+        try:
+            results[t] = z[t, t + 1]
+        except RuntimeError as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=reader, args=(t,)) for t in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert not any(t.is_alive() for t in threads)
+    assert len(errors) == 1 and len(results) == 5
+    assert all(v == ref[t, t + 1] for t, v in results.items())
+    assert len(calls) == 2  # the failed decode, then one for all the waiters
+    assert z[7, 8] == ref[7, 8] and len(calls) == 2
+
+
 @pytest.mark.parametrize("fmt", ["v2", "sharded"])
 def test_concurrent_readers_and_writers(cache, fmt, tmp_path):
     """Writers own a row of chunks each and write increasing values, reading each write
