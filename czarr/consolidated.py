@@ -25,7 +25,7 @@ from czarr.layout import (
 )
 from czarr.metadata.v2 import encode_json
 from czarr.storage import base
-from czarr.storage.base import Store, normalize_store_arg
+from czarr.storage.base import Store, naming_keys, normalize_store_arg
 
 __all__ = [
     "CONSOLIDATED_KEY",
@@ -81,7 +81,8 @@ def consolidate_metadata(store: Any, metadata_key: str = CONSOLIDATED_KEY,
             raise MetadataError(f"{key!r} is not valid JSON, cannot consolidate it ({e})"
                                 ) from None
     out = {"metadata": metadata, "zarr_consolidated_format": 1}
-    store[prefix + metadata_key] = encode_json(out)
+    with naming_keys(prefix + metadata_key, store):
+        store[prefix + metadata_key] = encode_json(out)
     return open_consolidated(store, metadata_key=metadata_key, path=path)
 
 
@@ -178,7 +179,8 @@ def _consolidate_v3(store: MutableMapping, prefix: str) -> None:
     root["consolidated_metadata"] = {
         "kind": "inline", "must_understand": False,
         "metadata": {k: nodes[k] for k in sorted(nodes, key=_consolidated_order)}}
-    store[root_key] = json.dumps(root, indent=2, allow_nan=True).encode("ascii")
+    with naming_keys(root_key, store):
+        store[root_key] = json.dumps(root, indent=2, allow_nan=True).encode("ascii")
 
 
 def _v3_metadata_store(store: MutableMapping, path: str) -> dict[str, bytes] | None:

@@ -25,6 +25,7 @@ from czarr.codecs.v3 import parse_chain
 from czarr.layout import ARRAY_META_KEY, V3_META_KEY, normalize_path
 from czarr.metadata.v2 import ArrayMetadata, decode_array_metadata, encode_array_metadata
 from czarr.storage import listdir
+from czarr.storage.base import naming_keys
 
 __all__ = ["ChunkLayout", "chunk_layout", "load_array_metadata", "store_array_shape",
            "metadata_key"]
@@ -202,7 +203,9 @@ def store_array_shape(store: MutableMapping, path: str, meta: Any,
         from czarr.metadata.v3 import decode_array_metadata_v3, encode_array_metadata_v3
 
         new = decode_array_metadata_v3(doc, key=key)
-        store[key] = encode_array_metadata_v3(new)
+        with naming_keys(key, store):
+            store[key] = encode_array_metadata_v3(new)
         return new
-    store[key] = encode_array_metadata(new)
+    with naming_keys(key, store):
+        store[key] = encode_array_metadata(new)
     return new

@@ -31,7 +31,7 @@ from czarr.metadata.normalize import (
     normalize_shape,
 )
 from czarr.metadata.v2 import ArrayMetadata, encode_array_metadata, encode_group_metadata
-from czarr.storage.base import rmdir
+from czarr.storage.base import naming_keys, rmdir
 
 __all__ = [
     "ARRAY_META_KEY",
@@ -358,13 +358,14 @@ def _require_parent_groups(store: Any, path: str, chunk_store: Any,
     for i in range(len(segments)):
         parent = "/".join(segments[:i])
         name, doc = _group_document(zarr_format)
+        key = path_prefix(parent) + name
         if contains_array(store, parent):
             rmdir(store, parent)
             if chunk_store is not None:
                 rmdir(chunk_store, parent)
-            store[path_prefix(parent) + name] = doc
+            _write_document(store, key, doc)
         elif not contains_group(store, parent):
-            store[path_prefix(parent) + name] = doc
+            _write_document(store, key, doc)
 
 
 def _metadata_key_above(store: Any, path: str | None, names: tuple[str, ...]) -> str | None:
@@ -575,7 +576,8 @@ def init_array(
         from czarr.metadata.v3 import encode_array_metadata_v3
 
         _prepare_node(store, path, overwrite, chunk_store, zarr_format=3)
-        store[path_prefix(path) + V3_META_KEY] = encode_array_metadata_v3(meta3)
+        _write_document(store, path_prefix(path) + V3_META_KEY,
+                        encode_array_metadata_v3(meta3))
         return
     if zarr_format != 2:
         raise ValueError(f"zarr_format must be 2 or 3, got {zarr_format!r}")
@@ -596,7 +598,7 @@ def init_array(
         dimension_separator=dimension_separator,
     )
     _prepare_node(store, path, overwrite, chunk_store)
-    store[array_meta_key(path)] = encode_array_metadata(meta)
+    _write_document(store, array_meta_key(path), encode_array_metadata(meta))
 
 
 def init_group(
@@ -630,7 +632,13 @@ def init_group(
     path = normalize_path(path)
     _prepare_node(store, path, overwrite, chunk_store, zarr_format)
     name, doc = _group_document(zarr_format)
-    store[path_prefix(path) + name] = doc
+    _write_document(store, path_prefix(path) + name, doc)
+
+
+def _write_document(store: MutableMapping, key: str, doc: bytes) -> None:
+    """Store a metadata document; a failed write names its key."""
+    with naming_keys(key, store):
+        store[key] = doc
 
 
 def resolve_format(zarr_format: Any = None, zarr_version: Any = None) -> int | None:

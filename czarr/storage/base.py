@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
 from typing import Any
 
-from czarr.errors import BadKeyError, MissingDependencyError
+from czarr.errors import BadKeyError, MissingDependencyError, StoreWriteError
 
 __all__ = [
     "Store",
@@ -32,6 +33,7 @@ __all__ = [
     "getsize",
     "import_optional",
     "listdir",
+    "naming_keys",
     "normalize_key",
     "normalize_store_arg",
     "rename",
@@ -82,6 +84,26 @@ def import_optional(module: str, extra: str, feature: str) -> Any:
             f"{feature} needs the {module.split('.')[0]!r} package, which is not installed: "
             f"pip install 'czarr[{extra}]' ({e})"
         ) from e
+
+
+# ---------------------------------------------------------------------------------------
+# write errors that name their keys
+# ---------------------------------------------------------------------------------------
+
+
+@contextmanager
+def naming_keys(keys: Iterable[str] | str, store: Any, action: str = "write"
+                ) -> Iterator[None]:
+    """Re-raise a plain ``OSError`` (disk full, I/O error: the kinds without a more
+    precise Python type) from the block as a :class:`czarr.errors.StoreWriteError` that
+    names ``keys`` (read only when an error happens) and keeps the errno. Other errors,
+    ``PermissionError``, ``FileNotFoundError`` and czarr's own among them, pass through."""
+    try:
+        yield
+    except OSError as exc:
+        if type(exc) is not OSError:
+            raise
+        raise StoreWriteError.from_cause(keys, store, exc, action=action) from exc
 
 
 # ---------------------------------------------------------------------------------------
@@ -278,7 +300,12 @@ def _generic_getitems(store: Any, keys: Iterable[str]) -> dict[str, Any]:
 
 def _generic_setitems(store: Any, mapping: Mapping[str, Any]) -> None:
     for key, value in mapping.items():
-        store[key] = value
+        try:
+            store[key] = value
+        except OSError as exc:  # name the very key that failed, not the whole batch
+            if type(exc) is not OSError:
+                raise
+            raise StoreWriteError.from_cause(key, store, exc) from exc
 
 
 def _generic_delitems(store: Any, keys: Iterable[str]) -> None:
@@ -287,6 +314,10 @@ def _generic_delitems(store: Any, keys: Iterable[str]) -> None:
             del store[key]
         except KeyError:
             pass
+        except OSError as exc:
+            if type(exc) is not OSError:
+                raise
+            raise StoreWriteError.from_cause(key, store, exc, action="delete") from exc
 
 
 def _keys_under(store: Any, path: str) -> list[str]:
@@ -472,13 +503,20 @@ def setitems(store: MutableMapping, mapping: Mapping[str, Any]) -> None:
     ----------
     store : MutableMapping
     mapping : Mapping[str, bytes-like]
+
+    Raises
+    ------
+    StoreWriteError
+        The store failed with a plain ``OSError`` (disk full, I/O error): the error
+        names the keys of ``mapping`` and keeps the errno.
     """
     method = getattr(store, "setitems", None)
     try:
-        if method is None:
-            _generic_setitems(store, mapping)
-        else:
-            method(mapping)
+        with naming_keys(mapping, store):
+            if method is None:
+                _generic_setitems(store, mapping)
+            else:
+                method(mapping)
     finally:
         if _on_change is not None:
             _on_change(store, mapping, None)
@@ -491,15 +529,21 @@ def delitems(store: MutableMapping, keys: Iterable[str]) -> None:
     ----------
     store : MutableMapping
     keys : iterable of str
+
+    Raises
+    ------
+    StoreWriteError
+        The store failed with a plain ``OSError``: the error names ``keys``.
     """
-    if _on_change is not None:
-        keys = list(keys)
     method = getattr(store, "delitems", None)
+    if not isinstance(keys, (list, tuple)):
+        keys = list(keys)  # named in an error, and told to _on_change
     try:
-        if method is None:
-            _generic_delitems(store, keys)
-        else:
-            method(keys)
+        with naming_keys(keys, store, action="delete"):
+            if method is None:
+                _generic_delitems(store, keys)
+            else:
+                method(keys)
     finally:
         if _on_change is not None:
             _on_change(store, keys, None)

@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from czarr.errors import BadKeyError, MissingDependencyError, ReadOnlyError
+from czarr.errors import BadKeyError, MissingDependencyError, ReadOnlyError, StoreWriteError
 from czarr.storage.base import (
     Store,
     _check_canonical,
@@ -31,6 +31,7 @@ from czarr.storage.base import (
     _slice_range,
     as_buffer,
     import_optional,
+    naming_keys,
 )
 from czarr.storage.directory import _is_temp, _temp_suffix
 
@@ -122,6 +123,23 @@ class FSStore(Store):
     Listings (``listdir``, iteration, ``getsize``) always ask the backend, never a
     cached listing, so they see what other processes wrote. A key may be both a value
     and a folder on object stores (S3 allows it) but not on local disks.
+
+    Guarantees
+    ----------
+    - One key's write is atomic where the backend makes it so: an object store (S3,
+      GCS, Azure) stores an object whole with one request, and on a local disk
+      (``file://``) the value is written to a temporary file beside the key
+      (``<name>.<hex>.partial``) and renamed over it, as in :class:`DirectoryStore`.
+      A reader sees the old value or the new one. A batch (``setitems``) is atomic key
+      by key, not as a whole. Other filesystems are only as atomic as their
+      ``pipe_file``.
+    - After a crash of the writer, each key holds its old or its new value; on a local
+      disk a temporary file may be left behind, never listed as a key.
+    - A write that fails with an ``OSError`` (disk full, I/O error) raises
+      :class:`czarr.errors.StoreWriteError` naming the key(s) (the batch, for an object
+      store's concurrent batch); on a local disk the key keeps its old value.
+    - Concurrency is the backend's: object stores take any number of readers and
+      writers (the last write of a key wins).
 
     Attributes ``fs`` (the filesystem), ``map`` (an ``fsspec.FSMap`` over the root),
     ``path`` (the root, without protocol), ``mode``, ``exceptions`` and
@@ -557,11 +575,12 @@ class FSStore(Store):
         """Write ``{full path: bytes}``; each value lands whole or not at all."""
         fs = self.fs
         if not self._local:
-            if len(values) == 1:
-                (path, data), = values.items()
-                fs.pipe_file(path, data)
-            else:
-                fs.pipe(values, **self._batch)  # concurrent on asynchronous filesystems
+            with naming_keys([self._key_of(p) for p in values], self):
+                if len(values) == 1:
+                    (path, data), = values.items()
+                    fs.pipe_file(path, data)
+                else:
+                    fs.pipe(values, **self._batch)  # concurrent on asynchronous filesystems
             return
         # a local disk: beside the destination, then renamed into place (atomic)
         for path, data in values.items():
@@ -579,6 +598,8 @@ class FSStore(Store):
                         f"cannot store key {self._key_of(path)!r}: on a local disk a key "
                         "cannot also be a folder of other keys, nor lie under a key"
                     ) from None
+                if type(exc) is OSError:
+                    raise StoreWriteError.from_cause(self._key_of(path), self, exc) from exc
                 raise
 
     def _rmdir_local(self, folder: str, path: str) -> None:

@@ -399,3 +399,39 @@ def test_two_reader_processes_and_one_writer(path):
 def test_dimension_separator_reaches_new_arrays(path):
     with SQLiteStore(path, dimension_separator="/") as store:
         db_checks.check_dimension_separator(store)
+
+
+@pytest.mark.parametrize("code, expected", [(778, "EIO"), (13, "ENOSPC")])
+def test_disk_errors_name_the_keys_and_roll_back(store, code, expected):
+    # SQLITE_IOERR_WRITE (778) and SQLITE_FULL (13), as SQLite raises them mid-transaction
+    import errno
+
+    from czarr.errors import StoreWriteError
+
+    store["a"] = b"old"
+    real = store._writer
+
+    class FailingConnection:
+        in_transaction = property(lambda self: real.in_transaction)
+
+        def execute(self, *args):
+            return real.execute(*args)
+
+        def executemany(self, sql, rows):
+            real.executemany(sql, list(rows)[:1])  # the first row lands in the transaction
+            error = sqlite3.OperationalError("disk I/O error")
+            error.sqlite_errorcode = code
+            raise error
+
+    store._writer = FailingConnection()
+    try:
+        with pytest.raises(StoreWriteError) as info:
+            store.setitems({"a": b"new", "b": b"new"})
+    finally:
+        store._writer = real
+    assert info.value.errno == getattr(errno, expected)
+    assert info.value.keys == ("a", "b") and "'a', 'b'" in str(info.value)
+    assert isinstance(info.value.__cause__, sqlite3.OperationalError)
+    assert store["a"] == b"old" and "b" not in store  # rolled back, whole
+    store["c"] = b"fine"  # and the store goes on
+    assert store["c"] == b"fine"
