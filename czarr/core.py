@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from czarr import engine, growth
+from czarr import chunk_cache, engine, growth
 from czarr.attrs import attributes_for
 from czarr.errors import ArrayNotFoundError, ReadOnlyError
 from czarr.formats import chunk_layout, load_array_metadata
@@ -80,6 +80,16 @@ class Array(Node):
         zarr-python 2.18's experimental v3 switch; only version 2 here.
     meta_array : numpy.ndarray, optional
         zarr-python 2.18's choice of array type; czarr returns NumPy arrays.
+    cache_chunks : bool, int, str or None
+        The decoded-chunk cache (:mod:`czarr.chunk_cache`) for reads of a small part of
+        a chunk (points, small regions; reads of most of a chunk bypass it). None (the
+        default) follows ``czarr.config.set(chunk_cache=...)``, which is off unless set;
+        False never caches; True uses the process-wide cache, or a cache of the array's
+        own of 256 MiB while that is off; a size (``'64MiB'`` or bytes) gives the array a
+        cache of its own of that size. Writes through czarr, from any array on the same
+        store, drop the chunks they change; **writes by other processes (or straight
+        into the store's mapping) are not seen while a chunk is cached**, as with
+        tensorstore's cache pool.
     """
 
     def __init__(
@@ -95,6 +105,8 @@ class Array(Node):
         write_empty_chunks: bool = True,
         zarr_version: Any = None,
         meta_array: Any = None,
+        *,
+        cache_chunks: bool | int | str | None = None,
     ) -> None:
         check_v2_only(zarr_version=zarr_version, meta_array=meta_array)
         if partial_decompress is not None:
@@ -112,6 +124,7 @@ class Array(Node):
         self._cache_attrs = cache_attrs
         self._write_empty_chunks = bool(write_empty_chunks)
         self._is_view = False
+        self._cache_setting = chunk_cache.Setting(cache_chunks)
         self._load_metadata()
         self._attrs = attributes_for(store, self._path, self._layout.zarr_format,
                                      read_only=read_only, cache=cache_attrs,
@@ -161,6 +174,7 @@ class Array(Node):
             has_fill_value=self._fill_value is not None,
             write_empty_chunks=self._write_empty_chunks,
             fill_value=self._fill_value,
+            cache=chunk_cache.Binding(self._cache_setting),
         )
 
     def _refresh_metadata(self) -> None:
@@ -363,6 +377,7 @@ class Array(Node):
             "cache_metadata": self._cache_metadata,
             "cache_attrs": self._cache_attrs,
             "write_empty_chunks": self._write_empty_chunks,
+            "cache_chunks": self._cache_setting.value,
         }
 
     def __setstate__(self, state: dict) -> None:
@@ -376,6 +391,10 @@ class Array(Node):
         the array's shape is a mask selection; any other selection with integer arrays
         or boolean masks is orthogonal. ``str`` items select fields of a structured
         dtype (``arr['x']``, ``arr['x', :10]``)."""
+        if self._cache_metadata:  # a point of a cached chunk: read with no projection
+            value = engine.read_cached_point(self._ctx, selection, self._shape)
+            if value is not chunk_cache.MISS:
+                return value
         fields, selection = pop_fields(selection)
         kind = selection_kind(selection, self.ndim)
         return getattr(self, f"get_{kind}_selection")(selection, fields=fields)

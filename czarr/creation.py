@@ -66,6 +66,7 @@ def create(
     dimension_names: Any = None,
     attributes: Any = None,
     chunk_key_encoding: str | None = None,
+    cache_chunks: bool | int | str | None = None,
     **kwargs: Any,
 ) -> Array:
     """Create an array (zarr-python 2.18's ``create``, argument for argument, plus
@@ -111,6 +112,9 @@ def create(
     chunk_key_encoding : {'default', 'v2'}, optional
         Zarr v3: how chunk keys are spelled (``c/0/1`` or ``0.1``; the separator is
         ``dimension_separator``).
+    cache_chunks : bool, int, str or None
+        The decoded-chunk cache for this array (see :class:`czarr.Array`); None follows
+        ``czarr.config``.
     **kwargs
         h5py's spellings, as zarr-python 2 takes them: ``compression`` and
         ``compression_opts`` (a codec id and its arguments), ``fillvalue``; any other
@@ -140,7 +144,7 @@ def create(
     arr = Array(
         store, path=path, read_only=read_only, chunk_store=chunk_store,
         synchronizer=synchronizer, cache_metadata=cache_metadata, cache_attrs=cache_attrs,
-        write_empty_chunks=write_empty_chunks,
+        write_empty_chunks=write_empty_chunks, cache_chunks=cache_chunks,
     )
     if attributes and fmt == 2:
         arr.attrs.put(dict(attributes))
@@ -267,13 +271,15 @@ def open_array(
     zarr_format: int | None = None,
     shards: Any = None,
     dimension_names: Any = None,
+    cache_chunks: bool | int | str | None = None,
     **kwargs: Any,
 ) -> Array:
     """Open an array with a file-like ``mode``: ``'r'`` read-only, must exist; ``'r+'``
     must exist; ``'a'`` open or create (default); ``'w'`` create, removing what was
     there; ``'w-'``/``'x'`` create, fail if something exists. The creation arguments
     are used when the array is created (zarr-python 2.18's ``open_array``, argument for
-    argument; ``storage_options`` go to the store a URL makes)."""
+    argument; ``storage_options`` go to the store a URL makes). ``cache_chunks`` sets the
+    array's decoded-chunk cache (see :class:`czarr.Array`)."""
     check_v2_only(zarr_version=zarr_version, meta_array=meta_array)
     store = normalize_store_arg(store, storage_options=storage_options, mode=mode)
     compressor, fill_value = _kwargs_compat(compressor, fill_value, kwargs)
@@ -316,6 +322,7 @@ def open_array(
         store, path=path, read_only=(mode == "r"), chunk_store=chunk_store,
         synchronizer=synchronizer, cache_metadata=cache_metadata, cache_attrs=cache_attrs,
         partial_decompress=partial_decompress, write_empty_chunks=write_empty_chunks,
+        cache_chunks=cache_chunks,
     )
 
 

@@ -11,6 +11,11 @@ thread pool, and with 1 thread they run inline. Three fast paths avoid work:
 - a chunk of which only a small run of items is selected is partially decoded (Blosc's
   ``getitem`` decodes only the blocks that hold those items);
 - a whole-chunk write whose source is already contiguous is encoded with no copy.
+
+With a decoded-chunk cache on (:mod:`czarr.chunk_cache`), a read's chunks of which at
+most ``_CACHE_FRACTION`` is selected (points, small regions) are served from the cache
+and decoded whole into it on a miss; the others bypass it, so a scan does not evict the
+chunks small reads keep coming back to.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from czarr import config
+from czarr import chunk_cache, config
 from czarr._core.copy import all_equal, fill_array
 from czarr.errors import ChunkDecodeError
 from czarr.pipeline import ChunkPipeline
@@ -38,6 +43,8 @@ _BATCHES_PER_THREAD = 4
 _CONCURRENT_BATCH = 32
 # partial decoding pays off when the selected run is at most this fraction of a chunk
 _PARTIAL_FRACTION = 0.25
+# a chunk goes through the decoded-chunk cache when at most this fraction of it is read
+_CACHE_FRACTION = 0.25
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,7 @@ class ChunkContext:
     fill_value: Any = None
     zero_key: str | None = None  # a 0-d array's chunk key (key_prefix + "0" when None)
     synchronizer: Any = None     # locks partial-chunk writes (czarr.sync)
+    cache: chunk_cache.Binding | None = None  # the array's decoded-chunk cache setting
 
     def chunk_keys(self, proj: Any) -> list[str]:
         """The store keys of a projection's chunks, in its order."""
@@ -140,6 +148,12 @@ def read(ctx: ChunkContext, proj: Any, out: np.ndarray) -> np.ndarray:
     if pipeline.dtype.hasobject:
         _run(lambda lo, hi: _read_objects(ctx, proj, keys, lo, hi, out), n, ctx.store)
         return out
+    runs = [(0, n)]
+    cached = ctx.cache.active(ctx) if ctx.cache is not None else None
+    if cached is not None:
+        runs = _read_through_cache(ctx, cached, proj, keys, out)
+        if not runs:
+            return out
     direct = (
         not pipeline.filters
         and (ctx.order == "C" or len(pipeline.chunks) <= 1)
@@ -186,8 +200,174 @@ def read(ctx: ChunkContext, proj: Any, out: np.ndarray) -> np.ndarray:
             pipeline.decode_into(cdata, chunk, key)
             proj.copy_from_chunk(i, chunk, out)
 
-    _run(read_batch, n, ctx.store)
+    if len(runs) == 1:
+        a, b = runs[0]
+        _run(lambda lo, hi: read_batch(a + lo, a + hi), b - a, ctx.store)
+    else:  # what the cache left: runs of chunks, spread over the threads
+        _run(lambda lo, hi: [read_batch(a, b) for a, b in runs[lo:hi]], len(runs), ctx.store)
     return out
+
+
+def read_cached_point(ctx: ChunkContext, selection: Any, shape: tuple[int, ...]) -> Any:
+    """The element at ``selection`` (an int per dimension) when its chunk is in the
+    decoded-chunk cache, with no projection made; else ``chunk_cache.MISS``, and the
+    caller reads it the general way (which fills the cache)."""
+    cached = ctx.cache.active(ctx) if ctx.cache is not None else None
+    if cached is None:
+        return chunk_cache.MISS
+    if type(selection) is not tuple:
+        selection = (selection,)
+    pipeline = ctx.pipeline
+    chunks = pipeline.chunks
+    if (len(selection) != len(shape) or not shape or pipeline.dtype.fields is not None
+            or pipeline.dtype.subdtype is not None
+            or math.prod(chunks) * _CACHE_FRACTION < 1):
+        return chunk_cache.MISS
+    coords, offsets = [], []
+    for i, n, c in zip(selection, shape, chunks):
+        if type(i) is not int:
+            if not isinstance(i, np.integer):
+                return chunk_cache.MISS
+            i = int(i)
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            return chunk_cache.MISS  # the general path names the error
+        q, r = divmod(i, c)
+        coords.append(q)
+        offsets.append(r)
+    cache, cache_keys = cached
+    chunk = cache.peek(cache_keys.key_at(tuple(coords)))
+    if chunk is chunk_cache.MISS or chunk is chunk_cache.ABSENT:
+        return chunk_cache.MISS
+    return chunk[tuple(offsets)]
+
+
+def _read_through_cache(ctx: ChunkContext, cached: tuple, proj: Any, keys: list,
+                        out: np.ndarray) -> list[tuple[int, int]]:
+    """Serve the chunks of which a small part is read through the cache; return the
+    runs ``(lo, hi)`` of the other chunks, which the caller reads past it, as it does
+    the chunks the cache does not take now and any chunk that failed to decode whole
+    (of those only the needed Blosc blocks are decoded, as with no cache)."""
+    cache, cache_keys = cached
+    n = proj.nchunks
+    chunk_items = math.prod(ctx.pipeline.chunks)
+    limit = _CACHE_FRACTION * chunk_items
+    selected = math.prod(proj.out_shape)
+    small: Any
+    runs: list[tuple[int, int]] = []
+    if selected <= limit:  # no chunk can have more selected
+        small = range(n)
+    elif selected >= 0.99 * n * chunk_items:  # a scan: (nearly) every chunk whole
+        return [(0, n)]
+    else:
+        small = []
+        for i in range(n):
+            if not proj.chunk_is_covered(i) and _selected_items(proj, i) <= limit:
+                small.append(i)
+            elif runs and runs[-1][1] == i:
+                runs[-1] = (runs[-1][0], i + 1)
+            else:
+                runs.append((i, i + 1))
+    lead, wait, past = [], [], []
+    nbytes = ctx.pipeline.chunk_nbytes
+    try:
+        for i in small:
+            key = cache_keys.key(keys[i])
+            value, flight, leader = cache.begin(key, nbytes)
+            if flight is not None:
+                (lead if leader else wait).append((i, key, flight))
+            elif value is chunk_cache.MISS:
+                past.append(i)
+            else:
+                _copy_cached(ctx, proj, i, value, out)
+        if lead:
+            _run(lambda lo, hi: _fetch_into_cache(ctx, cache, proj, keys, lead[lo:hi], out,
+                                                  past), len(lead), ctx.store)
+    except BaseException:
+        for _, key, flight in lead:  # never leave a thread waiting for a chunk (a no-op
+            cache.abandon(key, flight)  # for those finished)
+        raise
+    for i, key, flight in wait:
+        _wait_for(ctx, cache, proj, keys, i, key, flight, out, past)
+    merged: list[tuple[int, int]] = []
+    for lo, hi in sorted(runs + [(i, i + 1) for i in past]):
+        if merged and merged[-1][1] == lo:
+            merged[-1] = (merged[-1][0], hi)
+        else:
+            merged.append((lo, hi))
+    return merged
+
+
+def _wait_for(ctx: ChunkContext, cache: chunk_cache.ChunkCache, proj: Any, keys: list,
+              i: int, key: tuple, flight: Any, out: np.ndarray, past: list) -> None:
+    """Copy chunk ``i`` once the thread fetching it is done; if that thread failed,
+    fetch it here (or wait for whichever thread took it over, or leave it to ``past``)."""
+    while True:
+        ok, value = flight.wait()
+        if not ok:
+            value, flight, leader = cache.begin(key, ctx.pipeline.chunk_nbytes)
+            if flight is not None:
+                if leader:
+                    _fetch_into_cache(ctx, cache, proj, keys, [(i, key, flight)], out,
+                                      past)
+                    return
+                continue
+            if value is chunk_cache.MISS:
+                past.append(i)
+                return
+        _copy_cached(ctx, proj, i, value, out)
+        return
+
+
+def _fetch_into_cache(ctx: ChunkContext, cache: chunk_cache.ChunkCache, proj: Any,
+                      keys: list, claimed: list, out: np.ndarray, past: list) -> None:
+    """Fetch, decode and cache the chunks this thread leads, copying each into ``out``;
+    a chunk that fails to decode whole is left to ``past``, and on any other error the
+    chunks not done are released to their waiters."""
+    pipeline = ctx.pipeline
+    done = 0
+    try:
+        cdatas = getitems(ctx.store, [keys[i] for i, _, _ in claimed])
+        for i, key, flight in claimed:
+            cdata = cdatas.get(keys[i])
+            value = chunk_cache.ABSENT
+            if cdata is not None:
+                buf = cache.spare(pipeline.chunks, pipeline.dtype, pipeline.order)
+                try:
+                    value = pipeline.decode_into(
+                        cdata, pipeline.empty_chunk() if buf is None else buf, keys[i])
+                except ChunkDecodeError:
+                    cache.abandon(key, flight)
+                    done += 1
+                    past.append(i)
+                    continue
+                value.flags.writeable = False
+            cache.finish(key, flight, value)
+            done += 1
+            _copy_cached(ctx, proj, i, value, out)
+    finally:
+        for _, key, flight in claimed[done:]:
+            cache.abandon(key, flight)
+
+
+def _copy_cached(ctx: ChunkContext, proj: Any, i: int, value: Any, out: np.ndarray) -> None:
+    if value is chunk_cache.ABSENT:
+        proj.fill_out(i, out, ctx.fill_bytes)
+    else:
+        proj.copy_from_chunk(i, value, out)
+
+
+def _selected_items(proj: Any, i: int) -> int:
+    """How many elements of chunk ``i`` the projection reads (repeats counted)."""
+    n = 1
+    shapes = []
+    for sel in proj.chunk_selection(i):
+        if isinstance(sel, slice):
+            n *= len(range(sel.start, sel.stop, sel.step))
+        elif isinstance(sel, np.ndarray):
+            shapes.append(sel.shape)
+    return n * math.prod(np.broadcast_shapes(*shapes)) if shapes else n
 
 
 def _read_objects(ctx: ChunkContext, proj: Any, keys: list, lo: int, hi: int,

@@ -177,9 +177,13 @@ class ShardedChunks(Store):
 
     # -- keys -----------------------------------------------------------------------------
 
-    def _locate(self, key: str) -> tuple[str, int]:
+    def locate(self, key: str) -> tuple[str, int]:
         """Inner chunk key -> (shard key, position of the chunk in the shard index)."""
-        coords = tuple(int(c) for c in key.split(".")) if self.per_shard else ()
+        return self.locate_coords(
+            tuple(int(c) for c in key.split(".")) if self.per_shard else ())
+
+    def locate_coords(self, coords: tuple[int, ...]) -> tuple[str, int]:
+        """Inner chunk grid coordinates -> (shard key, position in the shard index)."""
         shard = tuple(c // p for c, p in zip(coords, self.per_shard))
         inner = 0
         for c, p in zip(coords, self.per_shard):
@@ -198,7 +202,7 @@ class ShardedChunks(Store):
     def _group(self, keys: Iterable[str]) -> dict[str, list[tuple[str, int]]]:
         groups: dict[str, list[tuple[str, int]]] = {}
         for key in keys:
-            shard, inner = self._locate(key)
+            shard, inner = self.locate(key)
             groups.setdefault(shard, []).append((key, inner))
         return groups
 
@@ -273,7 +277,7 @@ class ShardedChunks(Store):
     def __contains__(self, key: object) -> bool:
         if not isinstance(key, str):
             return False
-        shard, inner = self._locate(key)
+        shard, inner = self.locate(key)
         index = self._index(shard)
         return index is not None and index[inner, 1] != _MISSING
 
@@ -286,10 +290,10 @@ class ShardedChunks(Store):
             raise ReadOnlyError("the store is read-only")
         groups: dict[str, dict[int, Any]] = {}
         for key, value in changes.items():
-            shard, inner = self._locate(key)
+            shard, inner = self.locate(key)
             groups.setdefault(shard, {})[inner] = as_buffer(value)
         for key in deletes:
-            shard, inner = self._locate(key)
+            shard, inner = self.locate(key)
             groups.setdefault(shard, {})[inner] = None
         to_set: dict[str, bytes] = {}
         to_delete: list[str] = []

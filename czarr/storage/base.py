@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -42,6 +42,11 @@ __all__ = [
 ]
 
 _BAD_SEGMENTS = frozenset(("", ".", ".."))
+
+# Told of every write made through setitems, delitems, rmdir and rename below, as
+# (store, keys, prefix): czarr.chunk_cache sets it once a cache exists, to drop the
+# decoded chunks a write made stale. While None it costs one test per call.
+_on_change: Callable[[MutableMapping, Iterable[str] | None, str | None], None] | None = None
 
 
 # ---------------------------------------------------------------------------------------
@@ -506,11 +511,15 @@ def setitems(store: MutableMapping, mapping: Mapping[str, Any]) -> None:
         names the keys of ``mapping`` and keeps the errno.
     """
     method = getattr(store, "setitems", None)
-    with naming_keys(mapping, store):
-        if method is None:
-            _generic_setitems(store, mapping)
-        else:
-            method(mapping)
+    try:
+        with naming_keys(mapping, store):
+            if method is None:
+                _generic_setitems(store, mapping)
+            else:
+                method(mapping)
+    finally:
+        if _on_change is not None:
+            _on_change(store, mapping, None)
 
 
 def delitems(store: MutableMapping, keys: Iterable[str]) -> None:
@@ -528,12 +537,16 @@ def delitems(store: MutableMapping, keys: Iterable[str]) -> None:
     """
     method = getattr(store, "delitems", None)
     if not isinstance(keys, (list, tuple)):
-        keys = list(keys)  # named in an error
-    with naming_keys(keys, store, action="delete"):
-        if method is None:
-            _generic_delitems(store, keys)
-        else:
-            method(keys)
+        keys = list(keys)  # named in an error, and told to _on_change
+    try:
+        with naming_keys(keys, store, action="delete"):
+            if method is None:
+                _generic_delitems(store, keys)
+            else:
+                method(keys)
+    finally:
+        if _on_change is not None:
+            _on_change(store, keys, None)
 
 
 def get_partial(
@@ -633,10 +646,14 @@ def rmdir(store: MutableMapping, path: str | None = None) -> None:
     """
     path = _normalize_path(path)
     method = getattr(store, "rmdir", None)
-    if method is None:
-        _generic_rmdir(store, path)
-    else:
-        method(path)
+    try:
+        if method is None:
+            _generic_rmdir(store, path)
+        else:
+            method(path)
+    finally:
+        if _on_change is not None:
+            _on_change(store, None, path)
 
 
 def getsize(store: MutableMapping, path: str | None = None) -> int:
@@ -686,10 +703,15 @@ def rename(store: MutableMapping, src_path: str, dst_path: str) -> None:
     dst = _normalize_path(dst)
     _check_rename(src, dst)
     method = getattr(store, "rename", None)
-    if method is None:
-        _generic_rename(store, src, dst)
-    else:
-        method(src, dst)
+    try:
+        if method is None:
+            _generic_rename(store, src, dst)
+        else:
+            method(src, dst)
+    finally:
+        if _on_change is not None:
+            for path in (src, dst):
+                _on_change(store, [path], path)
 
 
 def close(store: MutableMapping) -> None:
