@@ -26,8 +26,8 @@ from czarr.layout import ARRAY_META_KEY, V3_META_KEY, normalize_path
 from czarr.metadata.v2 import ArrayMetadata, decode_array_metadata, encode_array_metadata
 from czarr.storage import listdir
 
-__all__ = ["ChunkLayout", "chunk_layout", "load_array_metadata", "store_array_shape",
-           "metadata_key"]
+__all__ = ["ChunkLayout", "chunk_layout", "load_array_metadata", "decode_array_document",
+           "store_array_shape", "metadata_key"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,12 +110,29 @@ def load_array_metadata(store: MutableMapping, path: str, default_separator: str
     except KeyError:
         pass
     else:
-        return decode_array_metadata(data, key=prefix + ARRAY_META_KEY,
+        return decode_array_document(data, path, 2, default_separator)
+    data = store[prefix + V3_META_KEY]  # KeyError when there is nothing
+    return decode_array_document(data, path, 3)
+
+
+def decode_array_document(document: Any, path: str, zarr_format: int,
+                          default_separator: str = ".") -> Any:
+    """The metadata of the array at ``path`` from its document as read (bytes, or parsed
+    JSON): ``ArrayMetadata`` from a ``.zarray``, ``ArrayMetadataV3`` from a
+    ``zarr.json``.
+
+    Raises
+    ------
+    czarr.errors.MetadataError
+        The document is malformed, or a ``zarr.json`` describes a group.
+    """
+    prefix = path + "/" if path else ""
+    if zarr_format == 2:
+        return decode_array_metadata(document, key=prefix + ARRAY_META_KEY,
                                      default_separator=default_separator)
     from czarr.metadata.v3 import decode_array_metadata_v3
 
-    data = store[prefix + V3_META_KEY]  # KeyError when there is nothing
-    return decode_array_metadata_v3(data, key=prefix + V3_META_KEY)
+    return decode_array_metadata_v3(document, key=prefix + V3_META_KEY)
 
 
 def _grid_pattern(ndim: int, sep: str, lead: str = "") -> Any:
