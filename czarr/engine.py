@@ -34,6 +34,10 @@ _BATCHES_PER_THREAD = 4
 # a store whose batched calls go out concurrently gets batches of at least this many
 # chunks, so that a read's requests wait out their round trips together
 _CONCURRENT_BATCH = 32
+# a batch holds at most this many chunks (its keys and values stay in cache)
+_MAX_BATCH = 1024
+# threads share a read or write only in batches of at least this many bytes of chunks
+_MIN_BATCH_BYTES = 256 * 1024
 # partial decoding pays off when the selected run is at most this fraction of a chunk
 _PARTIAL_FRACTION = 0.25
 
@@ -88,24 +92,39 @@ def _object_equals(x: Any, fill: Any) -> bool:
 
 
 def _batches(n: int, min_batch: int = 1) -> tuple[list[tuple[int, int]], int]:
+    """``(lo, hi)`` bounds cutting ``range(n)`` into batches, and the threads to run them.
+
+    Threads share the work only when each gets batches of at least ``min_batch`` chunks;
+    no batch holds more than ``_MAX_BATCH`` chunks, so a batch's keys, store call and
+    results stay small and hot in cache however many chunks the array has."""
     threads = min(config.get_threads(), n)
-    if threads <= 1:
-        return [(0, n)], 1
-    nb = max(1, min(n // min_batch, threads * _BATCHES_PER_THREAD))
-    threads = min(threads, nb)
-    if threads <= 1:
+    nb = 1
+    if threads > 1:
+        nb = max(1, min(n // min_batch, threads * _BATCHES_PER_THREAD))
+        threads = min(threads, nb)
+    nb = max(nb, -(-n // _MAX_BATCH))
+    if nb == 1:
         return [(0, n)], 1
     bounds = [n * b // nb for b in range(nb + 1)]
     return [(bounds[b], bounds[b + 1]) for b in range(nb)], threads
 
 
-def _run(fn: Any, n: int, store: Any = None) -> list:
+def _min_batch(chunk_nbytes: int, store: Any) -> int:
+    """The fewest chunks a thread is handed at once (see :func:`_run`)."""
+    min_batch = min(-(-_MIN_BATCH_BYTES // max(chunk_nbytes, 1)), _MAX_BATCH // 2)
+    if getattr(store, "fetches_concurrently", False):
+        min_batch = max(min_batch, _CONCURRENT_BATCH)
+    return min_batch
+
+
+def _run(fn: Any, n: int, store: Any = None, chunk_nbytes: int = 0) -> list:
     """Run ``fn(lo, hi)`` over batches of ``range(n)``; results in batch order.
 
-    A store whose batched calls go out concurrently (``store.fetches_concurrently``, as
-    FSStore over S3) gets batches of at least ``_CONCURRENT_BATCH`` chunks."""
-    concurrent = getattr(store, "fetches_concurrently", False)
-    batches, threads = _batches(n, _CONCURRENT_BATCH if concurrent else 1)
+    Threads take batches of at least ``_MIN_BATCH_BYTES`` of chunks (handing a batch to
+    a thread costs more than reading a few small chunks); a store whose batched calls go
+    out concurrently (``store.fetches_concurrently``, as FSStore over S3) gets batches
+    of at least ``_CONCURRENT_BATCH`` chunks."""
+    batches, threads = _batches(n, _min_batch(chunk_nbytes, store))
     if threads == 1:
         return [fn(lo, hi) for lo, hi in batches]
     pool = config.executor(threads)
@@ -123,7 +142,8 @@ def read(ctx: ChunkContext, proj: Any, out: np.ndarray) -> np.ndarray:
     keys = ctx.chunk_keys(proj)
     pipeline = ctx.pipeline
     if pipeline.dtype.hasobject:
-        _run(lambda lo, hi: _read_objects(ctx, proj, keys, lo, hi, out), n, ctx.store)
+        _run(lambda lo, hi: _read_objects(ctx, proj, keys, lo, hi, out), n, ctx.store,
+             pipeline.chunk_nbytes)
         return out
     direct = (
         not pipeline.filters
@@ -167,7 +187,7 @@ def read(ctx: ChunkContext, proj: Any, out: np.ndarray) -> np.ndarray:
             pipeline.decode_into(cdata, chunk, key)
             proj.copy_from_chunk(i, chunk, out)
 
-    _run(read_batch, n, ctx.store)
+    _run(read_batch, n, ctx.store, pipeline.chunk_nbytes)
     return out
 
 
@@ -259,7 +279,7 @@ def write(ctx: ChunkContext, proj: Any, value: np.ndarray) -> None:
             return {}, []
         return to_set, to_delete
 
-    for to_set, to_delete in _run(write_batch, n, store):
+    for to_set, to_delete in _run(write_batch, n, store, pipeline.chunk_nbytes):
         _store_results(store, to_set, to_delete, {})
 
 
