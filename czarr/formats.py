@@ -13,6 +13,7 @@ and a sharded array's grid is its inner chunks, read and written through
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import re
 from collections.abc import Iterator, MutableMapping
@@ -135,6 +136,7 @@ def decode_array_document(document: Any, path: str, zarr_format: int,
     return decode_array_metadata_v3(document, key=prefix + V3_META_KEY)
 
 
+@functools.lru_cache(maxsize=64)
 def _grid_pattern(ndim: int, sep: str, lead: str = "") -> Any:
     sep = re.escape(sep)
     body = r"\d+" + (sep + r"\d+") * (ndim - 1) if ndim else ""

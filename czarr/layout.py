@@ -34,7 +34,7 @@ from czarr.metadata.normalize import (
     normalize_shape,
 )
 from czarr.metadata.v2 import ArrayMetadata, encode_array_metadata, encode_group_metadata
-from czarr.storage.base import getitems, listdir, rmdir
+from czarr.storage.base import _is_canonical, getitems, listdir, rmdir
 
 __all__ = [
     "ARRAY_META_KEY",
@@ -99,6 +99,8 @@ def normalize_path(path: str | bytes | None) -> str:
     ValueError
         If a segment is ``'.'`` or ``'..'``.
     """
+    if type(path) is str and _is_canonical(path):
+        return path  # already canonical: the common case, checked without splitting
     if isinstance(path, bytes):
         path = path.decode("ascii")
     if path is None:

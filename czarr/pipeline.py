@@ -9,6 +9,7 @@ cannot be decoded raises :class:`~czarr.errors.ChunkDecodeError` naming its key.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -57,7 +58,7 @@ class ChunkPipeline:
         self.order = order
         self.compressor = compressor
         self.filters = tuple(filters) if filters else ()
-        self.chunk_nbytes = int(np.prod(self.chunks, dtype=np.int64)) * self.dtype.itemsize
+        self.chunk_nbytes = math.prod(self.chunks) * self.dtype.itemsize
 
     def empty_chunk(self) -> np.ndarray:
         """A new, uninitialised chunk buffer."""

@@ -142,6 +142,20 @@ def _check_extents(value: Any, where: str, field: str, minimum: int) -> tuple[in
     return tuple(int(v) for v in value)
 
 
+def _copy_json(obj: Any) -> Any:
+    """A deep copy of parsed JSON (dicts, lists, tuples, scalars; anything else through
+    ``copy.deepcopy``), several times faster than ``deepcopy`` on the codec
+    configurations every array's metadata carries."""
+    kind = type(obj)
+    if kind is dict:
+        return {k: _copy_json(v) for k, v in obj.items()}
+    if kind is list or kind is tuple:
+        return kind(_copy_json(v) for v in obj)
+    if obj is None or kind in (str, int, float, bool):
+        return obj
+    return copy.deepcopy(obj)
+
+
 def _codec_list(codecs: Any, where: str) -> tuple[dict, ...]:
     if isinstance(codecs, str | bytes | Mapping) or not isinstance(codecs, Sequence):
         raise _fail(where, "codecs", f"must be a list of codec configurations, got {codecs!r}")
@@ -150,7 +164,7 @@ def _codec_list(codecs: Any, where: str) -> tuple[dict, ...]:
         if hasattr(c, "to_dict") and not isinstance(c, Mapping):
             c = c.to_dict()  # a zarr-python 3 codec object
         name, _ = _named(c, where, "codecs")
-        out.append({"name": name} if isinstance(c, str) else copy.deepcopy(dict(c)))
+        out.append({"name": name} if isinstance(c, str) else _copy_json(dict(c)))
     if not out:
         raise _fail(where, "codecs", "is empty; an array needs an array -> bytes codec")
     return tuple(out)
