@@ -174,11 +174,11 @@ def store_lookups(nchunks: int, repeat: int = 5) -> float:
                      dtype="i4", compressor=None)
     a[...] = data
     keys = [str(i) for i in range(nchunks)]
-    step = engine._MAX_BATCH
+    batches, _ = engine._batches(nchunks, engine._min_batch(CHUNK_ITEMS * 4, a.store))
 
-    def run():
-        for lo in range(0, nchunks, step):
-            a.store.getitems(keys[lo:lo + step])
+    def run():  # one thread: what each of the engine's threads asks of the store
+        for lo, hi in batches:
+            a.store.getitems(keys[lo:hi])
 
     return _median(run, repeat) / nchunks
 

@@ -34,8 +34,6 @@ _BATCHES_PER_THREAD = 4
 # a store whose batched calls go out concurrently gets batches of at least this many
 # chunks, so that a read's requests wait out their round trips together
 _CONCURRENT_BATCH = 32
-# a batch holds at most this many chunks (its keys and values stay in cache)
-_MAX_BATCH = 1024
 # threads share a read or write only in batches of at least this many bytes of chunks
 _MIN_BATCH_BYTES = 256 * 1024
 # partial decoding pays off when the selected run is at most this fraction of a chunk
@@ -92,18 +90,16 @@ def _object_equals(x: Any, fill: Any) -> bool:
 
 
 def _batches(n: int, min_batch: int = 1) -> tuple[list[tuple[int, int]], int]:
-    """``(lo, hi)`` bounds cutting ``range(n)`` into batches, and the threads to run them.
-
-    Threads share the work only when each gets batches of at least ``min_batch`` chunks;
-    no batch holds more than ``_MAX_BATCH`` chunks, so a batch's keys, store call and
-    results stay small and hot in cache however many chunks the array has."""
+    """``(lo, hi)`` bounds cutting ``range(n)`` into batches, and the threads to run them:
+    a few batches per thread, each of at least ``min_batch`` chunks, whatever ``n`` (so
+    a store is called a bounded number of times, and a shard is rewritten at most once
+    per batch)."""
     threads = min(config.get_threads(), n)
-    nb = 1
-    if threads > 1:
-        nb = max(1, min(n // min_batch, threads * _BATCHES_PER_THREAD))
-        threads = min(threads, nb)
-    nb = max(nb, -(-n // _MAX_BATCH))
-    if nb == 1:
+    if threads <= 1:
+        return [(0, n)], 1
+    nb = max(1, min(n // min_batch, threads * _BATCHES_PER_THREAD))
+    threads = min(threads, nb)
+    if threads <= 1:
         return [(0, n)], 1
     bounds = [n * b // nb for b in range(nb + 1)]
     return [(bounds[b], bounds[b + 1]) for b in range(nb)], threads
@@ -111,7 +107,7 @@ def _batches(n: int, min_batch: int = 1) -> tuple[list[tuple[int, int]], int]:
 
 def _min_batch(chunk_nbytes: int, store: Any) -> int:
     """The fewest chunks a thread is handed at once (see :func:`_run`)."""
-    min_batch = min(-(-_MIN_BATCH_BYTES // max(chunk_nbytes, 1)), _MAX_BATCH // 2)
+    min_batch = -(-_MIN_BATCH_BYTES // max(chunk_nbytes, 1))
     if getattr(store, "fetches_concurrently", False):
         min_batch = max(min_batch, _CONCURRENT_BATCH)
     return min_batch
