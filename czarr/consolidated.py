@@ -238,14 +238,15 @@ def _consolidate_v3(store: MutableMapping, prefix: str) -> None:
     from czarr.metadata.v3 import _consolidated_order
 
     root_key = prefix + V3_META_KEY
+    keys = [key for key in list(store.keys())
+            if key.startswith(prefix) and key.endswith("/" + V3_META_KEY)]
     nodes = {}
-    for key in list(store.keys()):
-        if key.startswith(prefix) and key.endswith("/" + V3_META_KEY):
-            rel = key[len(prefix):-len(V3_META_KEY) - 1]
-            doc = json.loads(bytes(memoryview(store[key])))
-            if doc.get("node_type") == "group":
-                doc["consolidated_metadata"] = None
-            nodes[rel] = doc
+    for key, raw in base.getitems(store, keys).items():  # one batched read
+        rel = key[len(prefix):-len(V3_META_KEY) - 1]
+        doc = json.loads(bytes(memoryview(raw)))
+        if doc.get("node_type") == "group":
+            doc["consolidated_metadata"] = None
+        nodes[rel] = doc
     root = json.loads(bytes(memoryview(store[root_key])))
     root["consolidated_metadata"] = {
         "kind": "inline", "must_understand": False,
