@@ -311,10 +311,11 @@ def test_open_group_mode_r_reads_consolidated_metadata_once(fmt):
     assert g["a0001"].attrs["i"] == 1
     assert store.calls == {"get": 1}
     # without the format: one miss before the read when it is v3
-    store.reset()
-    g = czarr.open_group(store, mode="r")
-    assert g["a0001"].shape == (6,)
-    assert store.calls == {"get": 1 if fmt == 2 else 2}
+    for opener in (czarr.open_group, czarr.open, czarr.open_consolidated):
+        store.reset()
+        g = opener(store, mode="r")
+        assert g["a0001"].shape == (6,)
+        assert store.calls == {"get": 1 if fmt == 2 else 2}
 
 
 def test_consolidated_group_at_a_path_pickles():
