@@ -282,9 +282,9 @@ def isolated(func: str, *args: Any, timeout: float | None = None) -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
-def _fmt_time(seconds: float | None) -> str:
+def _fmt_time(seconds: float | None, missing: str = "skipped") -> str:
     if seconds is None:
-        return "skipped"
+        return missing
     if seconds < 1e-3:
         return f"{seconds * 1e6:.2f} µs"
     if seconds < 1:
@@ -335,7 +335,7 @@ def run(args: argparse.Namespace) -> list[tuple[str, float | None, float | None,
                 rows.append((f"per-chunk {what}, 10^{len(str(n)) - 1} chunks of 64 B",
                              mine, theirs, note))
         for n in CHUNK_COUNTS:
-            rows.append((f"  store lookups alone, 10^{len(str(n)) - 1} chunks",
+            rows.append((f"  of which store lookups, 10^{len(str(n)) - 1} chunks",
                          isolated("store_lookups", n, r), None, "czarr's MemoryStore"))
     finally:
         if not args.dir:
@@ -368,7 +368,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{'workload':58s} {'czarr':>12s} {'zarr-python 3':>14s} {'ratio':>8s}")
     for name, mine, theirs, note in rows:
         ratio = f"{theirs / mine:.1f}x" if theirs is not None and mine else ""
-        print(f"{name:58s} {_fmt_time(mine):>12s} {_fmt_time(theirs):>14s} {ratio:>8s}"
+        peer = _fmt_time(theirs, "skipped" if "skipped" in note else "-")
+        print(f"{name:58s} {_fmt_time(mine):>12s} {peer:>14s} {ratio:>8s}"
               + (f"  ({note})" if note else ""))
     per_chunk = {}
     for name, mine, _theirs, _note in rows:

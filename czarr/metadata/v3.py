@@ -539,6 +539,8 @@ def consolidated_nodes_v3(data: bytes | str | Mapping, key: str = "zarr.json"
     if not isinstance(nodes, Mapping):
         raise _fail(where, field, f"has no 'metadata' object (got {nodes!r})")
     for path, node in nodes.items():
+        if type(node) is dict and type(path) is str:
+            continue  # parsed JSON: the common case, without the ABC check
         if not isinstance(path, str) or not isinstance(node, Mapping):
             raise MetadataError(f"{where}: field {field!r}: node {path!r}: expected a path "
                                 f"and a node document, got {node!r}")
