@@ -10,6 +10,7 @@ that size.
 from __future__ import annotations
 
 import pickle
+import sys
 import threading
 from collections import Counter
 
@@ -412,3 +413,56 @@ def test_a_small_read_of_small_chunks_stays_on_the_calling_thread():
         batches, threads = engine._batches(8, engine._min_batch(
             big._ctx.pipeline.chunk_nbytes, big.store))
     assert threads == 2 and len(batches) == 8
+
+
+def _python_calls(fn) -> int:
+    """How many Python and C functions ``fn()`` calls (deterministic, unlike a time)."""
+    count = 0
+
+    def profile(frame, event, arg):
+        nonlocal count
+        if event in ("call", "c_call"):
+            count += 1
+
+    sys.setprofile(profile)
+    try:
+        fn()
+    finally:
+        sys.setprofile(None)
+    return count
+
+
+def test_one_chunk_costs_the_same_in_a_thousand_or_a_million_chunks():
+    """A one-chunk read or write makes the same calls whatever the array's size: nothing
+    is made, listed or checked per chunk of the array."""
+    counts = []
+    with czarr.config.set(threads=1):
+        for nchunks in (10**3, 10**6):
+            a = czarr.create(store=MemoryStore(), shape=(16 * nchunks,), chunks=(16,),
+                             dtype="i4", compressor=None)
+            mid = 16 * (nchunks // 2)
+            a[mid:mid + 16] = 1
+            counts.append((_python_calls(lambda a=a, mid=mid: a[mid:mid + 5]),
+                           _python_calls(lambda a=a, mid=mid: a.__setitem__(
+                               slice(mid, mid + 3), 5))))
+    assert counts[0] == counts[1]
+
+
+@pytest.mark.parametrize("compressor", [None, "default"])
+def test_the_calls_of_a_full_read_and_write_grow_linearly(compressor):
+    """Each chunk adds the same calls to a full read or write, at any size: the calls
+    for 4,000 chunks are those for 2,000 plus twice what 1,000 more add."""
+    counts = {}
+    with czarr.config.set(threads=1):
+        for n in (1000, 2000, 4000):
+            a = czarr.create(store=MemoryStore(), shape=(16 * n,), chunks=(16,), dtype="i4",
+                             compressor=compressor)
+            data = np.arange(16 * n, dtype="i4")
+            write = _python_calls(lambda a=a, data=data: a.__setitem__(Ellipsis, data))
+            read = _python_calls(lambda a=a: a[...])
+            counts[n] = (write, read)
+    for i in (0, 1):
+        step_1000 = counts[2000][i] - counts[1000][i]
+        step_2000 = counts[4000][i] - counts[2000][i]
+        assert abs(step_2000 - 2 * step_1000) <= 8
+        assert step_1000 <= 40 * 1000  # a bounded number per chunk
