@@ -20,7 +20,7 @@ import numpy as np
 from czarr import chunk_cache, engine, growth
 from czarr.attrs import attributes_for
 from czarr.errors import ArrayNotFoundError, ReadOnlyError
-from czarr.formats import chunk_layout, load_array_metadata
+from czarr.formats import chunk_layout, decode_array_document, load_array_metadata
 from czarr.indexing import (
     BlockIndex,
     OIndex,
@@ -37,6 +37,7 @@ from czarr.indexing import (
     selection_kind,
 )
 from czarr.layout import (
+    NodeInfo,
     check_v2_only,
     chunk_key_prefix,
     normalize_path,
@@ -114,6 +115,24 @@ class Array(Node):
                 "partial_decompress is deprecated in zarr-python 2.18 and ignored by czarr, "
                 "which always decodes only the Blosc blocks a small selection needs",
                 DeprecationWarning, stacklevel=2)
+        self._setup(store, path, read_only, chunk_store, synchronizer, cache_metadata,
+                    cache_attrs, write_empty_chunks, None, cache_chunks)
+
+    @classmethod
+    def _from_node(cls, store: MutableMapping, path: str, node: NodeInfo, *,
+                   read_only: bool = False, chunk_store: MutableMapping | None = None,
+                   synchronizer: Any = None, cache_attrs: bool = True) -> Array:
+        """The array whose metadata document its caller already read
+        (:func:`czarr.layout.read_node`, a group listing its members): no store call."""
+        self = cls.__new__(cls)
+        self._setup(store, path, read_only, chunk_store, synchronizer, True, cache_attrs,
+                    True, node)
+        return self
+
+    def _setup(self, store: MutableMapping, path: str | None, read_only: bool,
+               chunk_store: MutableMapping | None, synchronizer: Any, cache_metadata: bool,
+               cache_attrs: bool, write_empty_chunks: bool, node: NodeInfo | None,
+               cache_chunks: bool | int | str | None = None) -> None:
         self._store = store
         self._chunk_store = chunk_store
         self._path = normalize_path(path)
@@ -125,16 +144,24 @@ class Array(Node):
         self._write_empty_chunks = bool(write_empty_chunks)
         self._is_view = False
         self._cache_setting = chunk_cache.Setting(cache_chunks)
-        self._load_metadata()
+        if node is None:
+            self._load_metadata()
+        else:
+            self._set_metadata(decode_array_document(
+                node.document, self._path, node.zarr_format, self._default_separator()))
+        # a v3 node's attributes came in the document just read: no second read for them
+        seen = getattr(self._meta, "attributes", None) if cache_attrs else None
         self._attrs = attributes_for(store, self._path, self._layout.zarr_format,
                                      read_only=read_only, cache=cache_attrs,
-                                     synchronizer=synchronizer)
+                                     synchronizer=synchronizer, cached_dict=seen)
 
     # ------------------------------------------------------------------ metadata
+    def _default_separator(self) -> str:
+        return getattr(self._store, "_dimension_separator", None) or "."
+
     def _load_metadata(self) -> None:
-        default_separator = getattr(self._store, "_dimension_separator", None) or "."
         try:
-            meta = load_array_metadata(self._store, self._path, default_separator)
+            meta = load_array_metadata(self._store, self._path, self._default_separator())
         except KeyError:
             raise ArrayNotFoundError(f"no array at path {self._path!r}") from None
         self._set_metadata(meta)

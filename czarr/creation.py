@@ -348,10 +348,11 @@ def open(store: Any = None, mode: str = "a", *, zarr_version: Any = None,
     store = normalize_store_arg(store, storage_options=kwargs.pop("storage_options", None),
                                 mode=mode)
     path = normalize_path(path)
-    if _use_consolidated(store, path, mode, use_consolidated, kwargs):
-        from czarr.consolidated import open_consolidated
+    meta_store = _consolidated_store(store, path, mode, use_consolidated, kwargs)
+    if meta_store is not None:
+        from czarr.consolidated import open_over
 
-        return open_consolidated(store, mode=mode, path=path, **kwargs)
+        return open_over(meta_store, store, mode, path, **kwargs)
     if mode in ("w", "w-", "x"):
         if "shape" in kwargs:
             return open_array(store, mode=mode, path=path, **kwargs)
@@ -367,17 +368,25 @@ def open(store: Any = None, mode: str = "a", *, zarr_version: Any = None,
     raise PathNotFoundError(f"nothing (no array, no group) at path {path!r}")
 
 
-def _use_consolidated(store: MutableMapping, path: str, mode: str,
-                      use_consolidated: bool | None, kwargs: dict) -> bool:
-    """Open through consolidated metadata? Asked (True), or by default (None) when
-    reading (mode 'r') a store that holds a ``.zmetadata`` document for ``path``."""
-    from czarr.consolidated import is_consolidated
+def _consolidated_store(store: MutableMapping, path: str, mode: str,
+                        use_consolidated: bool | None, kwargs: dict) -> Any:
+    """The consolidated metadata to open ``path`` through, read once (see
+    :func:`czarr.consolidated.read_consolidated`), or None: when asked
+    (``use_consolidated=True``; KeyError if there is none), or by default (None) when
+    reading (mode ``'r'``) a group that has it."""
+    from czarr.consolidated import read_consolidated
 
     if use_consolidated is False or kwargs.get("chunk_store") is not None:
-        return False
-    if use_consolidated:
-        return True
-    return mode == "r" and is_consolidated(store, path)
+        return None
+    if not use_consolidated and mode != "r":
+        return None
+    if use_consolidated and mode not in ("r", "r+"):
+        raise ValueError(f"invalid mode {mode!r}: consolidated metadata opens with 'r' or "
+                         "'r+'")
+    meta_store = read_consolidated(store, path, zarr_format=kwargs.get("zarr_format"))
+    if meta_store is None and use_consolidated:
+        raise KeyError(f"the group at {path or '/'!r} has no consolidated metadata")
+    return meta_store
 
 
 def _group_kwargs(kwargs: dict) -> dict:

@@ -41,6 +41,8 @@ _BATCHES_PER_THREAD = 4
 # a store whose batched calls go out concurrently gets batches of at least this many
 # chunks, so that a read's requests wait out their round trips together
 _CONCURRENT_BATCH = 32
+# threads share a read or write only in batches of at least this many bytes of chunks
+_MIN_BATCH_BYTES = 256 * 1024
 # partial decoding pays off when the selected run is at most this fraction of a chunk
 _PARTIAL_FRACTION = 0.25
 # a chunk goes through the decoded-chunk cache when at most this fraction of it is read
@@ -98,6 +100,10 @@ def _object_equals(x: Any, fill: Any) -> bool:
 
 
 def _batches(n: int, min_batch: int = 1) -> tuple[list[tuple[int, int]], int]:
+    """``(lo, hi)`` bounds cutting ``range(n)`` into batches, and the threads to run them:
+    a few batches per thread, each of at least ``min_batch`` chunks, whatever ``n`` (so
+    a store is called a bounded number of times, and a shard is rewritten at most once
+    per batch)."""
     threads = min(config.get_threads(), n)
     if threads <= 1:
         return [(0, n)], 1
@@ -109,13 +115,22 @@ def _batches(n: int, min_batch: int = 1) -> tuple[list[tuple[int, int]], int]:
     return [(bounds[b], bounds[b + 1]) for b in range(nb)], threads
 
 
-def _run(fn: Any, n: int, store: Any = None) -> list:
+def _min_batch(chunk_nbytes: int, store: Any) -> int:
+    """The fewest chunks a thread is handed at once (see :func:`_run`)."""
+    min_batch = -(-_MIN_BATCH_BYTES // max(chunk_nbytes, 1))
+    if getattr(store, "fetches_concurrently", False):
+        min_batch = max(min_batch, _CONCURRENT_BATCH)
+    return min_batch
+
+
+def _run(fn: Any, n: int, store: Any = None, chunk_nbytes: int = 0) -> list:
     """Run ``fn(lo, hi)`` over batches of ``range(n)``; results in batch order.
 
-    A store whose batched calls go out concurrently (``store.fetches_concurrently``, as
-    FSStore over S3) gets batches of at least ``_CONCURRENT_BATCH`` chunks."""
-    concurrent = getattr(store, "fetches_concurrently", False)
-    batches, threads = _batches(n, _CONCURRENT_BATCH if concurrent else 1)
+    Threads take batches of at least ``_MIN_BATCH_BYTES`` of chunks (handing a batch to
+    a thread costs more than reading a few small chunks); a store whose batched calls go
+    out concurrently (``store.fetches_concurrently``, as FSStore over S3) gets batches
+    of at least ``_CONCURRENT_BATCH`` chunks."""
+    batches, threads = _batches(n, _min_batch(chunk_nbytes, store))
     if threads == 1:
         return [fn(lo, hi) for lo, hi in batches]
     pool = config.executor(threads)
@@ -146,7 +161,8 @@ def read(ctx: ChunkContext, proj: Any, out: np.ndarray) -> np.ndarray:
     keys = ctx.chunk_keys(proj)
     pipeline = ctx.pipeline
     if pipeline.dtype.hasobject:
-        _run(lambda lo, hi: _read_objects(ctx, proj, keys, lo, hi, out), n, ctx.store)
+        _run(lambda lo, hi: _read_objects(ctx, proj, keys, lo, hi, out), n, ctx.store,
+             pipeline.chunk_nbytes)
         return out
     runs = [(0, n)]
     cached = ctx.cache.active(ctx) if ctx.cache is not None else None
@@ -202,9 +218,10 @@ def read(ctx: ChunkContext, proj: Any, out: np.ndarray) -> np.ndarray:
 
     if len(runs) == 1:
         a, b = runs[0]
-        _run(lambda lo, hi: read_batch(a + lo, a + hi), b - a, ctx.store)
+        _run(lambda lo, hi: read_batch(a + lo, a + hi), b - a, ctx.store, pipeline.chunk_nbytes)
     else:  # what the cache left: runs of chunks, spread over the threads
-        _run(lambda lo, hi: [read_batch(a, b) for a, b in runs[lo:hi]], len(runs), ctx.store)
+        _run(lambda lo, hi: [read_batch(a, b) for a, b in runs[lo:hi]], len(runs), ctx.store,
+             pipeline.chunk_nbytes)
     return out
 
 
@@ -461,7 +478,7 @@ def write(ctx: ChunkContext, proj: Any, value: np.ndarray) -> None:
             return {}, []
         return to_set, to_delete
 
-    for to_set, to_delete in _run(write_batch, n, store):
+    for to_set, to_delete in _run(write_batch, n, store, pipeline.chunk_nbytes):
         _store_results(store, to_set, to_delete, {})
 
 

@@ -13,6 +13,7 @@ and a sharded array's grid is its inner chunks, read and written through
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import re
 from collections.abc import Iterator, MutableMapping
@@ -33,8 +34,8 @@ from czarr.metadata.v2 import (
 from czarr.storage import listdir
 from czarr.storage.base import naming_keys
 
-__all__ = ["ChunkLayout", "chunk_layout", "load_array_metadata", "store_array_shape",
-           "metadata_key"]
+__all__ = ["ChunkLayout", "chunk_layout", "load_array_metadata", "decode_array_document",
+           "store_array_shape", "metadata_key"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -117,14 +118,32 @@ def load_array_metadata(store: MutableMapping, path: str, default_separator: str
     except KeyError:
         pass
     else:
-        return decode_array_metadata(data, key=prefix + ARRAY_META_KEY,
+        return decode_array_document(data, path, 2, default_separator)
+    data = store[prefix + V3_META_KEY]  # KeyError when there is nothing
+    return decode_array_document(data, path, 3)
+
+
+def decode_array_document(document: Any, path: str, zarr_format: int,
+                          default_separator: str = ".") -> Any:
+    """The metadata of the array at ``path`` from its document as read (bytes, or parsed
+    JSON): ``ArrayMetadata`` from a ``.zarray``, ``ArrayMetadataV3`` from a
+    ``zarr.json``.
+
+    Raises
+    ------
+    czarr.errors.MetadataError
+        The document is malformed, or a ``zarr.json`` describes a group.
+    """
+    prefix = path + "/" if path else ""
+    if zarr_format == 2:
+        return decode_array_metadata(document, key=prefix + ARRAY_META_KEY,
                                      default_separator=default_separator)
     from czarr.metadata.v3 import decode_array_metadata_v3
 
-    data = store[prefix + V3_META_KEY]  # KeyError when there is nothing
-    return decode_array_metadata_v3(data, key=prefix + V3_META_KEY)
+    return decode_array_metadata_v3(document, key=prefix + V3_META_KEY)
 
 
+@functools.lru_cache(maxsize=64)
 def _grid_pattern(ndim: int, sep: str, lead: str = "") -> Any:
     sep = re.escape(sep)
     body = r"\d+" + (sep + r"\d+") * (ndim - 1) if ndim else ""

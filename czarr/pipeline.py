@@ -12,6 +12,7 @@ key.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -75,7 +76,7 @@ class ChunkPipeline:
         self.order = order
         self.compressor = compressor
         self.filters = tuple(filters) if filters else ()
-        self.chunk_nbytes = int(np.prod(self.chunks, dtype=np.int64)) * self.dtype.itemsize
+        self.chunk_nbytes = math.prod(self.chunks) * self.dtype.itemsize
         self._stage_limit: int | None = None
 
     def empty_chunk(self) -> np.ndarray:
