@@ -97,6 +97,13 @@ class Group(Node, MutableMapping):
         self._cache_attrs = cache_attrs
         self._synchronizer = synchronizer
         self._zarr_format = node.zarr_format
+        if node.zarr_format == 3 and node.document is not None:
+            # the document was parsed, not checked: its attributes, extensions and
+            # consolidated block's shape (each node there is checked when opened)
+            from czarr.metadata.v3 import decode_group_metadata_v3
+
+            decode_group_metadata_v3(node.document, key=_join(path, "zarr.json"),
+                                     nodes_too=False)
         # a v3 group's attributes came in the document just read: no second read for them
         seen = node.document.get("attributes") if cache_attrs and node.document else None
         self._attrs = attributes_for(store, path, self._zarr_format,

@@ -266,7 +266,7 @@ class ShardedChunks(Store):
 
     def describe_key(self, key: str) -> str:
         """Where the inner chunk ``key`` is stored, for error messages."""
-        return f"inner chunk of shard {self._locate(key)[0]!r}"
+        return f"inner chunk of shard {self.locate(key)[0]!r}"
 
     def __getitem__(self, key: str) -> bytes:
         found = self.getitems([key])

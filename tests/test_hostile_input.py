@@ -264,7 +264,11 @@ def _open_array(store: dict) -> None:
 
 
 def _open_group(store: dict) -> None:
-    czarr.open_group(store, mode="r", path=NODE)
+    # a node of a consolidated block is checked when it is opened (opening a hierarchy
+    # of any size costs one parse), so every member is opened too
+    group = czarr.open_group(store, mode="r", path=NODE)
+    for name in group:
+        group[name]
 
 
 def _read_attrs(store: dict) -> None:

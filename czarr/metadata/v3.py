@@ -500,11 +500,11 @@ def _check_consolidated(obj: Any, key: str, nodes_too: bool = True) -> dict[str,
         # would recurse), '.', '..', '//' or a backslash would name no member
         if "\\" in path or any(seg in ("", ".", "..") for seg in path.split("/")):
             raise MetadataError(f"{inner}: not a path below the group")
-        node = copy.deepcopy(dict(node))
-        node_key = f"{group_path}/{path}/zarr.json" if group_path else f"{path}/zarr.json"
-        if not nodes_too:
+        if not nodes_too:  # only the block's shape and paths: no copy either
             out[path] = node
             continue
+        node = copy.deepcopy(dict(node))
+        node_key = f"{group_path}/{path}/zarr.json" if group_path else f"{path}/zarr.json"
         try:
             if node_type_v3(node, node_key) == "array":
                 decode_array_metadata_v3(node, node_key)
