@@ -89,13 +89,15 @@ def normalize_path(path: str | bytes | None) -> str:
     Raises
     ------
     ValueError
-        If a segment is ``'.'`` or ``'..'``.
+        If a segment is ``'.'`` or ``'..'``, or the path holds a NUL character.
     """
     if isinstance(path, bytes):
         path = path.decode("ascii")
     if path is None:
         return ""
     path = str(path).replace("\\", "/")
+    if "\0" in path:
+        raise ValueError(f"path containing a NUL character not allowed: {path!r}")
     segments = [s for s in path.split("/") if s]
     if any(s in (".", "..") for s in segments):
         raise ValueError(f"path containing '.' or '..' segment not allowed: {path!r}")
