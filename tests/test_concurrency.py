@@ -1,0 +1,283 @@
+"""Concurrency: readers never see a torn chunk, the cache never serves a stale value, and
+the engine's thread pool survives ``fork`` and Ctrl-C.
+
+Torn chunks: a writer rewrites every chunk of an array again and again, each round with a
+value of its own per chunk (``round * 1000 + chunk + 1``; on some rounds a chunk is left
+at the fill value 0, so a v2 chunk disappears and a shard's layout shifts), while reader
+threads (each with its own Array, as another user of the same data) and reader processes
+read whole arrays and single chunks. Every chunk read must hold one value, and one that
+was written to that chunk. DirectoryStore, SQLiteStore and LMDBStore, v2 and v3 sharded.
+
+LRUStoreCache: 8 threads get, set, delete and invalidate a few keys over a slow store
+with a small ``max_size``; each key is owned by one writer, which must always read back
+what it wrote, and every value read must be one that was written to that key.
+
+Thread pool: a forked child reads and writes with many threads and does not hang; a
+SIGINT during a big read raises KeyboardInterrupt promptly and leaves the pool's threads
+idle and usable.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import random
+import sys
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+import numpy as np
+import pytest
+
+import czarr
+from czarr.storage import DirectoryStore, LRUStoreCache, MemoryStore
+
+NCHUNKS = 16
+CHUNK = 2048  # uint32 items per chunk: 8 KiB
+WRITE_SECONDS = 1.0
+MIN_ROUNDS = 6
+
+
+# ---------------------------------------------------------------------------------------
+# torn chunks
+# ---------------------------------------------------------------------------------------
+
+
+def _open_store(kind: str, path: str, read_only: bool) -> Any:
+    if kind == "directory":
+        return DirectoryStore(path)
+    if kind == "sqlite":
+        from czarr.storage import SQLiteStore
+
+        return SQLiteStore(path, read_only=read_only)
+    from czarr.storage import LMDBStore
+
+    return LMDBStore(path, readonly=read_only, lock=True) if read_only else LMDBStore(path)
+
+
+def _round_values(r: int) -> np.ndarray:
+    """Round ``r``'s array: chunk c holds r*1000 + c + 1, or the fill value 0 on the
+    rounds that leave it out."""
+    values = np.repeat(np.arange(NCHUNKS, dtype=np.uint32) + 1 + np.uint32(r * 1000), CHUNK)
+    for c in range(NCHUNKS):
+        if (c + r) % 3 == 0 and r % 2:
+            values[c * CHUNK:(c + 1) * CHUNK] = 0
+    return values
+
+
+def _check_chunks(data: np.ndarray, first_chunk: int) -> str | None:
+    """None when every chunk of ``data`` is whole: one value, written to that chunk."""
+    for i, part in enumerate(data.reshape(-1, CHUNK)):
+        c = first_chunk + i
+        v = int(part[0])
+        if not (part == v).all():
+            return f"chunk {c} is torn: values {np.unique(part)[:6].tolist()}"
+        if v != 0 and v % 1000 != c + 1:
+            return f"chunk {c} holds {v}, which was never written to it"
+    return None
+
+
+def read_until_stopped(kind: str, path: str, stop: str, ready: str, seed: int,
+                       deadline: float) -> tuple[int, int, list[str]]:
+    """A reader (thread or process): whole-array and single-chunk reads until ``stop``
+    exists. Returns (reads, chunks checked, errors)."""
+    store = _open_store(kind, path, read_only=True)
+    arr = czarr.open_array(store, mode="r", path="arr")
+    rnd = random.Random(seed)
+    reads = chunks = 0
+    errors: list[str] = []
+    with open(ready, "w"):
+        pass
+    while not os.path.exists(stop) and time.monotonic() < deadline:
+        try:
+            if rnd.random() < 0.3:
+                data, first = arr[:], 0
+            else:
+                first = rnd.randrange(NCHUNKS)
+                data = arr[first * CHUNK:(first + 1) * CHUNK]
+        except Exception as e:  # a decode error from a torn read counts as one too
+            errors.append(f"{type(e).__name__}: {e}")
+            continue
+        reads += 1
+        chunks += data.size // CHUNK
+        problem = _check_chunks(data, first)
+        if problem:
+            errors.append(problem)
+    if hasattr(store, "close"):
+        store.close()
+    return reads, chunks, errors[:5]
+
+
+@pytest.fixture(scope="module")
+def reader_processes():
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        # start both interpreters now (imports take a while) so the tests overlap them
+        list(pool.map(time.sleep, [0, 0]))
+        yield pool
+
+
+def _create(kind: str, path: str, zarr_format: int) -> Any:
+    store = _open_store(kind, path, read_only=False)
+    if zarr_format == 2:
+        arr = czarr.zeros(NCHUNKS * CHUNK, chunks=CHUNK, dtype="u4", store=store, path="arr",
+                          write_empty_chunks=False, zarr_format=2)
+    else:
+        arr = czarr.create_array(store, name="arr", shape=(NCHUNKS * CHUNK,), chunks=(CHUNK,),
+                                 shards=(4 * CHUNK,), dtype="u4", fill_value=0,
+                                 config={"write_empty_chunks": False})
+    arr[:] = _round_values(0)
+    return store, arr
+
+
+@pytest.mark.parametrize("zarr_format", [2, 3], ids=["v2", "v3-sharded"])
+@pytest.mark.parametrize("kind", ["directory", "sqlite", "lmdb"])
+def test_readers_never_see_a_torn_chunk(tmp_path, reader_processes, kind, zarr_format):
+    if kind == "lmdb":
+        pytest.importorskip("lmdb")
+    path = str(tmp_path / f"data.{kind}")
+    store, arr = _create(kind, path, zarr_format)
+    stop = str(tmp_path / "stop")
+    deadline = time.monotonic() + 60
+    procs = [reader_processes.submit(read_until_stopped, kind, path, stop,
+                                     str(tmp_path / f"ready-p{i}"), i, deadline)
+             for i in range(2)]
+    results: list[Any] = [None, None]
+
+    def thread_reader(i: int) -> None:
+        results[i] = read_until_stopped(kind, path, stop, str(tmp_path / f"ready-t{i}"),
+                                        100 + i, deadline)
+
+    threads = [threading.Thread(target=thread_reader, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    ready = [tmp_path / f"ready-{w}{i}" for w in "pt" for i in range(2)]
+    while not all(p.exists() for p in ready):
+        assert time.monotonic() < deadline, "the readers did not start"
+        time.sleep(0.01)
+    rounds = 0
+    end = time.monotonic() + WRITE_SECONDS
+    while rounds < MIN_ROUNDS or time.monotonic() < end:
+        rounds += 1
+        arr[:] = _round_values(rounds)
+    with open(stop, "w"):
+        pass
+    for t in threads:
+        t.join(30)
+    outcomes = results + [f.result(timeout=30) for f in procs]
+    if hasattr(store, "close"):
+        store.close()
+    errors = [e for _, _, errs in outcomes for e in errs]
+    assert errors == []
+    reads = sum(r for r, _, _ in outcomes)
+    chunks = sum(c for _, c, _ in outcomes)
+    print(f"\n[torn-chunks] {kind} v{zarr_format}: {rounds} rounds written, 2 threads + 2 "
+          f"processes made {reads} reads, {chunks} chunks checked")
+    assert all(r > 0 for r, _, _ in outcomes)
+
+
+# ---------------------------------------------------------------------------------------
+# LRUStoreCache under 8 threads
+# ---------------------------------------------------------------------------------------
+
+
+class SlowStore(MemoryStore):
+    """A MemoryStore whose reads give the other threads a turn, as a network store would."""
+
+    def __getitem__(self, key: str) -> bytes:
+        value = super().__getitem__(key)
+        time.sleep(0)
+        return value
+
+    def getitems(self, keys: Any) -> dict[str, bytes]:
+        out = super().getitems(keys)
+        time.sleep(0)
+        return out
+
+    def __contains__(self, key: object) -> bool:
+        found = super().__contains__(key)
+        time.sleep(0)
+        return found
+
+
+def test_lru_cache_under_8_threads_returns_only_stored_values():
+    threads = 8
+    inner = SlowStore()
+    cache = LRUStoreCache(inner, max_size=300)  # a handful of values: constant eviction
+    owned = [f"own{i}" for i in range(threads)]
+    shared = [f"shared{i}" for i in range(6)]
+    written: dict[str, set[bytes]] = {k: set() for k in owned + shared}
+    errors: list[tuple] = []
+    reads = [0] * threads
+
+    def worker(t: int) -> None:
+        rnd = random.Random(t)
+        mine, expect = owned[t], None  # only this thread writes `mine`
+        for seq in range(2500):
+            op = rnd.random()
+            if op < 0.15:
+                value = f"{mine}|{t}|{seq}|".encode() + b"x" * rnd.randrange(60)
+                written[mine].add(value)
+                cache[mine] = value
+                expect = value
+            elif op < 0.2:
+                try:
+                    del cache[mine]
+                except KeyError:
+                    pass
+                expect = None
+            elif op < 0.45:  # read my own writes
+                try:
+                    got = cache[mine]
+                except KeyError:
+                    got = None
+                reads[t] += 1
+                if got != expect:
+                    errors.append(("stale own value", mine, got, expect))
+            elif op < 0.55:
+                key = rnd.choice(shared)
+                value = f"{key}|{t}|{seq}|".encode() + b"y" * rnd.randrange(60)
+                written[key].add(value)
+                cache.setitems({key: value})
+            elif op < 0.6:
+                cache.delitems([rnd.choice(shared)])
+            elif op < 0.62:
+                rnd.choice([cache.invalidate, cache.invalidate_values,
+                            cache.invalidate_keys])()
+            elif op < 0.8:
+                key = rnd.choice(owned + shared)
+                try:
+                    got = cache[key]
+                except KeyError:
+                    continue
+                reads[t] += 1
+                if got not in written[key]:
+                    errors.append(("value never stored", key, got))
+            elif op < 0.9:
+                for key, got in cache.getitems(rnd.sample(owned + shared, 4)).items():
+                    reads[t] += 1
+                    if got not in written[key]:
+                        errors.append(("value never stored", key, got))
+            else:
+                key = rnd.choice(owned)
+                if (key in cache) != (key == mine and expect is not None) and key == mine:
+                    errors.append(("wrong membership", key, expect))
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)  # switch threads often: races show up in a short run
+    try:
+        workers = [threading.Thread(target=worker, args=(t,)) for t in range(threads)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+    finally:
+        sys.setswitchinterval(old)
+    assert errors[:5] == []
+    # afterwards the cache agrees with the store, key by key and in its listings
+    for key in owned + shared:
+        assert cache.get(key) == inner._data.get(key), key
+    assert sorted(cache.keys()) == sorted(inner.keys())
+    print(f"\n[lru] {threads} threads, {sum(reads)} reads checked, "
+          f"{cache.hits} hits, {cache.misses} misses")
