@@ -5,7 +5,12 @@ pipeline and fill value) and a projection from ``czarr._core.indexing``. The tou
 chunks are cut into contiguous batches; each batch fetches its chunks with one batched
 store call, decodes them and copies the selected parts (codecs and copies release the
 GIL), so with ``czarr.config`` threads > 1 the batches run concurrently on a shared
-thread pool, and with 1 thread they run inline. Three fast paths avoid work:
+thread pool, and with 1 thread they run inline. A batch holds at most about
+``_MAX_BATCH_BYTES`` of chunks, so Ctrl-C (which Python sees between batches, never inside
+the compiled loop) stops a big read or write promptly; when a batch fails or the caller is
+interrupted, the batches not yet started are cancelled and the ones running are waited
+for, so nothing of the call is still running when its exception reaches the caller.
+Three fast paths avoid work:
 
 - a chunk that lands on one contiguous run of the output is decoded straight into it;
 - a chunk of which only a small run of items is selected is partially decoded (Blosc's
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import MutableMapping
+from concurrent.futures import wait
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +42,9 @@ _BATCHES_PER_THREAD = 4
 _CONCURRENT_BATCH = 32
 # partial decoding pays off when the selected run is at most this fraction of a chunk
 _PARTIAL_FRACTION = 0.25
+# decoded bytes per batch, at most (a single chunk may be larger): a batch is what runs
+# between two chances for Ctrl-C, and what still runs after a failure
+_MAX_BATCH_BYTES = 4 << 20
 
 
 @dataclass(frozen=True)
@@ -87,30 +96,41 @@ def _object_equals(x: Any, fill: Any) -> bool:
     return isinstance(equal, (bool, np.bool_)) and bool(equal)
 
 
-def _batches(n: int, min_batch: int = 1) -> tuple[list[tuple[int, int]], int]:
+def _batches(n: int, min_batch: int = 1, max_batch: int | None = None
+             ) -> tuple[list[tuple[int, int]], int]:
+    """Contiguous ``(lo, hi)`` batches of ``range(n)`` (each of at most ``max_batch``
+    chunks, unless ``min_batch`` asks for more) and the threads to run them on."""
     threads = min(config.get_threads(), n)
-    if threads <= 1:
-        return [(0, n)], 1
-    nb = max(1, min(n // min_batch, threads * _BATCHES_PER_THREAD))
+    nb = max(1, min(n // min_batch, threads * _BATCHES_PER_THREAD)) if threads > 1 else 1
     threads = min(threads, nb)
-    if threads <= 1:
-        return [(0, n)], 1
+    if max_batch is not None:
+        nb = max(nb, -(-n // max(max_batch, min_batch)))
     bounds = [n * b // nb for b in range(nb + 1)]
-    return [(bounds[b], bounds[b + 1]) for b in range(nb)], threads
+    return [(bounds[b], bounds[b + 1]) for b in range(nb)], max(threads, 1)
 
 
-def _run(fn: Any, n: int, store: Any = None) -> list:
+def _run(fn: Any, n: int, store: Any = None, chunk_nbytes: int = 0) -> list:
     """Run ``fn(lo, hi)`` over batches of ``range(n)``; results in batch order.
 
     A store whose batched calls go out concurrently (``store.fetches_concurrently``, as
-    FSStore over S3) gets batches of at least ``_CONCURRENT_BATCH`` chunks."""
+    FSStore over S3) gets batches of at least ``_CONCURRENT_BATCH`` chunks. Batches hold
+    at most ``_MAX_BATCH_BYTES`` of chunks of ``chunk_nbytes`` each. When a batch raises,
+    or the caller is interrupted (KeyboardInterrupt) while waiting, the batches not
+    started are cancelled and the running ones finished before the exception goes on."""
     concurrent = getattr(store, "fetches_concurrently", False)
-    batches, threads = _batches(n, _CONCURRENT_BATCH if concurrent else 1)
+    max_batch = max(1, _MAX_BATCH_BYTES // chunk_nbytes) if chunk_nbytes > 0 else None
+    batches, threads = _batches(n, _CONCURRENT_BATCH if concurrent else 1, max_batch)
     if threads == 1:
         return [fn(lo, hi) for lo, hi in batches]
     pool = config.executor(threads)
     futures = [pool.submit(fn, lo, hi) for lo, hi in batches]
-    return [f.result() for f in futures]
+    try:
+        return [f.result() for f in futures]
+    except BaseException:
+        for f in futures:
+            f.cancel()
+        wait(futures)  # each running batch is bounded; a second Ctrl-C cuts this short
+        raise
 
 
 # ---------------------------------------------------------------------------- reading
@@ -125,6 +145,7 @@ def read(ctx: ChunkContext, proj: Any, out: np.ndarray) -> np.ndarray:
     if pipeline.dtype.hasobject:
         _run(lambda lo, hi: _read_objects(ctx, proj, keys, lo, hi, out), n, ctx.store)
         return out
+    chunk_nbytes = math.prod(pipeline.chunks) * pipeline.dtype.itemsize
     direct = (
         not pipeline.filters
         and (ctx.order == "C" or len(pipeline.chunks) <= 1)
@@ -167,7 +188,7 @@ def read(ctx: ChunkContext, proj: Any, out: np.ndarray) -> np.ndarray:
             pipeline.decode_into(cdata, chunk, key)
             proj.copy_from_chunk(i, chunk, out)
 
-    _run(read_batch, n, ctx.store)
+    _run(read_batch, n, ctx.store, chunk_nbytes)
     return out
 
 
@@ -259,7 +280,8 @@ def write(ctx: ChunkContext, proj: Any, value: np.ndarray) -> None:
             return {}, []
         return to_set, to_delete
 
-    for to_set, to_delete in _run(write_batch, n, store):
+    chunk_nbytes = chunk_items * pipeline.dtype.itemsize
+    for to_set, to_delete in _run(write_batch, n, store, chunk_nbytes):
         _store_results(store, to_set, to_delete, {})
 
 

@@ -32,6 +32,7 @@ from czarr._core.filters import crc32c_checksum
 from czarr.errors import ChunkDecodeError
 from czarr.storage import base
 from czarr.storage.base import Store, as_buffer
+from czarr.sync import renew_after_fork
 
 __all__ = ["ShardedChunks", "decode_index", "encode_shard", "morton_order"]
 
@@ -135,8 +136,8 @@ class ShardedChunks(Store):
         self.index_size = 16 * self.n + (4 if index_crc32c else 0)
         self.read_only = bool(getattr(store, "read_only", False))
         self.synchronizer: Any = None  # set by the array: cross-process shard locks
-        self._locks: dict[str, threading.Lock] = {}
-        self._locks_lock = threading.Lock()
+        self._new_locks()
+        renew_after_fork(self, ShardedChunks._new_locks)
         self.fetches_concurrently = getattr(store, "fetches_concurrently", False)
 
     # -- keys -----------------------------------------------------------------------------
@@ -165,6 +166,10 @@ class ShardedChunks(Store):
             shard, inner = self._locate(key)
             groups.setdefault(shard, []).append((key, inner))
         return groups
+
+    def _new_locks(self) -> None:
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_lock = threading.Lock()
 
     def _lock(self, shard: str) -> threading.Lock:
         with self._locks_lock:

@@ -22,6 +22,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import random
+import signal
+import subprocess
 import sys
 import threading
 import time
@@ -281,3 +283,164 @@ def test_lru_cache_under_8_threads_returns_only_stored_values():
     assert sorted(cache.keys()) == sorted(inner.keys())
     print(f"\n[lru] {threads} threads, {sum(reads)} reads checked, "
           f"{cache.hits} hits, {cache.misses} misses")
+
+
+# ---------------------------------------------------------------------------------------
+# the thread pool: fork and Ctrl-C
+# ---------------------------------------------------------------------------------------
+
+
+def _wait_for_child(pid: int, timeout: float) -> int | str:
+    deadline = time.monotonic() + timeout
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return "hung"
+        time.sleep(0.01)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+@pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")  # Python 3.12+
+@pytest.mark.parametrize("kind", ["v2-directory", "v3-sharded-directory", "v3-sharded-memory"])
+def test_a_forked_child_reads_and_writes_in_parallel(tmp_path, kind):
+    store = MemoryStore() if kind.endswith("memory") else DirectoryStore(tmp_path / "d")
+    with czarr.config.set(threads=4):
+        if kind.startswith("v2"):
+            arr = czarr.zeros((256, 256), chunks=(32, 32), dtype="f8", store=store)
+        else:
+            arr = czarr.create_array(store, shape=(256, 256), chunks=(32, 32),
+                                     shards=(128, 128), dtype="f8")
+        arr[:] = 1
+        # the parent keeps the pool busy (its threads hold the shards' and the store's
+        # locks now and then) while it forks
+        stop = threading.Event()
+
+        def busy() -> None:
+            while not stop.is_set():
+                arr[:]
+                arr[:64] = 1
+
+        parent = threading.Thread(target=busy)
+        parent.start()
+        outcomes = []
+        try:
+            for i in range(5):
+                time.sleep(0.02)
+                pid = os.fork()
+                if pid == 0:  # the child: the same array, many threads, then exit
+                    code = 1
+                    try:
+                        arr[128:] = i + 2
+                        own = czarr.zeros((64, 64), chunks=(8, 8), dtype="i4")
+                        own[:] = 5
+                        ok = ((arr[128:] == i + 2).all() and (arr[:128] == 1).all()
+                              and (own[:] == 5).all())
+                        code = 0 if ok else 3
+                    finally:
+                        os._exit(code)
+                outcomes.append(_wait_for_child(pid, timeout=30))
+        finally:
+            stop.set()
+            parent.join()
+    assert outcomes == [0] * 5
+    # the parent's data did not change: the child's writes went to its own copies, or
+    # (the folder) to the half the parent does not write
+    assert (arr[:128] == 1).all()
+
+
+SIGINT_CHILD = r"""
+import json, os, signal, sys, threading, time
+import numpy as np
+import czarr
+from czarr.codecs import Blosc
+
+threads = int(sys.argv[1])
+czarr.config.set(threads=threads)
+store = czarr.MemoryStore()
+# 64 MiB in 1 MiB chunks. Blosc: reads run in the compiled loop, which Python cannot
+# interrupt (only the engine's batches give Ctrl-C its chances); zlib inside Blosc makes
+# a call last, as a big read from disk would
+n, chunk = 8 * 1024 * 1024, 128 * 1024
+data = np.random.default_rng(0).integers(0, 1000, n).astype("f8")
+kwargs = dict(chunks=chunk, dtype="f8", store=store, compressor=Blosc(cname="zlib", clevel=1))
+arr = czarr.zeros(n, path="r", **kwargs)
+arr[:] = data
+out = np.empty(n)
+
+
+def read():
+    arr.get_basic_selection(slice(None), out=out)
+
+
+def write():
+    czarr.zeros(n, path="w", overwrite=True, **kwargs)[:] = data
+
+
+def progress(op):
+    if op == "read":
+        return float((~np.isnan(out[::chunk])).mean())
+    return max(len(store.listdir("w")) - 2, 0) / (n // chunk)  # (.zarray, .zattrs)
+
+
+def interrupted(op, run):
+    t0 = time.perf_counter(); run(); whole = time.perf_counter() - t0
+    baseline = threading.active_count()
+    sent = {}
+    started = threading.Event()
+
+    def interrupt():  # a fifth into the call
+        started.wait()
+        while progress(op) < 0.2:
+            time.sleep(0.001)
+        sent["at"] = time.perf_counter()
+        os.kill(os.getpid(), signal.SIGINT)
+
+    timer = threading.Thread(target=interrupt)
+    timer.start()
+    result = {"whole": whole}
+    out.fill(np.nan)
+    czarr.zeros(n, path="w", overwrite=True, **kwargs)
+    try:
+        started.set()
+        run()
+        time.sleep(5)  # (the signal came too late: it lands here, and `done` says so)
+    except KeyboardInterrupt:
+        result["latency"] = time.perf_counter() - sent["at"]
+    timer.join()
+    t0 = time.perf_counter()
+    if threads > 1:  # nothing of the interrupted call still runs on the pool
+        czarr.config.executor(threads).submit(int).result()
+    result["pool_free_after"] = time.perf_counter() - t0
+    result["done"] = progress(op)  # the fraction of its chunks read or written
+    result["threads"] = [baseline, threading.active_count()]
+    result["usable"] = bool((arr[:] == data).all())
+    return result
+
+
+print(json.dumps({"read": interrupted("read", read), "write": interrupted("write", write)}))
+"""
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGINT") or os.name == "nt", reason="POSIX signals")
+@pytest.mark.parametrize("threads", [1, 4])
+def test_ctrl_c_stops_a_big_call_promptly(threads):
+    import json
+
+    proc = subprocess.run([sys.executable, "-c", SIGINT_CHILD, str(threads)],
+                          capture_output=True, text=True, timeout=120,
+                          cwd=os.path.dirname(os.path.dirname(os.path.abspath(czarr.__file__))))
+    assert proc.returncode == 0, proc.stderr
+    results = json.loads(proc.stdout.strip().splitlines()[-1])
+    for op, out in results.items():
+        print(f"\n[ctrl-c] threads={threads} {op} of 64 MiB ({out['whole']:.2f} s whole): "
+              f"KeyboardInterrupt {out['latency'] * 1000:.1f} ms after SIGINT, "
+              f"{out['done']:.0%} of its chunks done")
+        assert out["latency"] < 1.0 and out["pool_free_after"] < 0.25, op
+        # the rest of the call was dropped, not run on (in the compiled loop, or on the pool)
+        assert out["done"] < 0.9, op
+        assert out["threads"][0] == out["threads"][1], op  # no thread left behind or stuck
+        assert out["usable"], op

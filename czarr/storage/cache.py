@@ -22,6 +22,7 @@ from typing import Any
 
 from czarr.storage import base
 from czarr.storage.base import Store, _nbytes
+from czarr.sync import renew_after_fork
 
 __all__ = ["LRUStoreCache"]
 
@@ -59,6 +60,7 @@ class LRUStoreCache(Store):
         # bumped by every change: a listing made across a change is not cached
         self._listing_gen = 0
         self._mutex = threading.Lock()
+        renew_after_fork(self, _new_lock)
         self.hits = 0
         self.misses = 0
 
@@ -321,6 +323,11 @@ class LRUStoreCache(Store):
             value = bytes(base.as_buffer(value))  # never keep a caller's mutable buffer
         self._values_cache[key] = value
         self._current_size += size
+
+
+def _new_lock(cache: LRUStoreCache) -> None:
+    cache._mutex = threading.Lock()
+    cache._inflight.clear()  # the parent's calls do not return here
 
 
 def _size(value: Any) -> int:
