@@ -136,8 +136,6 @@ def _create(kind: str, path: str, zarr_format: int) -> Any:
 @pytest.mark.parametrize("zarr_format", [2, 3], ids=["v2", "v3-sharded"])
 @pytest.mark.parametrize("kind", ["directory", "sqlite", "lmdb"])
 def test_readers_never_see_a_torn_chunk(tmp_path, reader_processes, kind, zarr_format):
-    if kind == "lmdb":
-        pytest.importorskip("lmdb")
     path = str(tmp_path / f"data.{kind}")
     store, arr = _create(kind, path, zarr_format)
     stop = str(tmp_path / "stop")

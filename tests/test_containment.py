@@ -25,6 +25,7 @@ import czarr
 from czarr.errors import BadKeyError
 from czarr.storage import (
     DirectoryStore,
+    FSStore,
     NestedDirectoryStore,
     ZipStore,
     base,
@@ -38,9 +39,6 @@ from czarr.storage import (
     rmdir,
     setitems,
 )
-
-pytest.importorskip("fsspec")
-from czarr.storage import FSStore  # noqa: E402  (needs fsspec)
 
 # '{ABS}' is replaced by the sandbox's absolute path
 HOSTILE_KEYS = [
