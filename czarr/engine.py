@@ -43,8 +43,10 @@ _CONCURRENT_BATCH = 32
 # partial decoding pays off when the selected run is at most this fraction of a chunk
 _PARTIAL_FRACTION = 0.25
 # decoded bytes per batch, at most (a single chunk may be larger): a batch is what runs
-# between two chances for Ctrl-C, and what still runs after a failure
+# between two chances for Ctrl-C, and what still runs after a failure. A store that
+# fetches a batch concurrently gets larger ones: there a batch is one round of requests
 _MAX_BATCH_BYTES = 4 << 20
+_MAX_CONCURRENT_BATCH_BYTES = 256 << 20
 
 
 @dataclass(frozen=True)
@@ -114,11 +116,13 @@ def _run(fn: Any, n: int, store: Any = None, chunk_nbytes: int = 0) -> list:
 
     A store whose batched calls go out concurrently (``store.fetches_concurrently``, as
     FSStore over S3) gets batches of at least ``_CONCURRENT_BATCH`` chunks. Batches hold
-    at most ``_MAX_BATCH_BYTES`` of chunks of ``chunk_nbytes`` each. When a batch raises,
+    at most ``_MAX_BATCH_BYTES`` (``_MAX_CONCURRENT_BATCH_BYTES`` for such a store) of
+    chunks of ``chunk_nbytes`` each. When a batch raises,
     or the caller is interrupted (KeyboardInterrupt) while waiting, the batches not
     started are cancelled and the running ones finished before the exception goes on."""
     concurrent = getattr(store, "fetches_concurrently", False)
-    max_batch = max(1, _MAX_BATCH_BYTES // chunk_nbytes) if chunk_nbytes > 0 else None
+    cap = _MAX_CONCURRENT_BATCH_BYTES if concurrent else _MAX_BATCH_BYTES
+    max_batch = max(1, cap // chunk_nbytes) if chunk_nbytes > 0 else None
     batches, threads = _batches(n, _CONCURRENT_BATCH if concurrent else 1, max_batch)
     if threads == 1:
         return [fn(lo, hi) for lo, hi in batches]

@@ -442,3 +442,50 @@ def test_ctrl_c_stops_a_big_call_promptly(threads):
         assert out["done"] < 0.9, op
         assert out["threads"][0] == out["threads"][1], op  # no thread left behind or stuck
         assert out["usable"], op
+
+
+def test_batches_are_bounded_so_interrupts_land_between_them():
+    from czarr.engine import _CONCURRENT_BATCH, _batches
+
+    for threads in (1, 4):
+        with czarr.config.set(threads=threads):
+            batches, used = _batches(100, 1, max_batch=8)
+            assert [hi - lo for lo, hi in batches] and max(hi - lo for lo, hi in batches) <= 8
+            assert batches[0][0] == 0 and batches[-1][1] == 100 and used == threads
+            # a store that fetches concurrently keeps batches of at least 32 chunks
+            batches, _ = _batches(256, _CONCURRENT_BATCH, max_batch=4)
+            assert min(hi - lo for lo, hi in batches) >= 32
+
+
+class FailingStore(MemoryStore):
+    """Counts the chunk batches fetched; the batch holding ``bad`` fails."""
+
+    def __init__(self, bad: str) -> None:
+        super().__init__()
+        self.bad, self.fetched, self.armed = bad, [], False
+
+    def getitems(self, keys: Any) -> dict[str, bytes]:
+        keys = list(keys)
+        if self.armed:
+            self.fetched.append(keys)
+            time.sleep(0.01)
+            if self.bad in keys:
+                raise OSError(f"I/O error reading {self.bad!r}")
+        return super().getitems(keys)
+
+
+def test_a_failing_batch_stops_the_call():
+    store = FailingStore("4")
+    with czarr.config.set(threads=2):
+        arr = czarr.zeros(512 * 1024, chunks=1024, dtype="f8", store=store)  # 8 KiB chunks
+        arr[:] = 1
+        store.armed = True
+        with pytest.raises(OSError, match="'4'"):
+            arr[:]
+        fetched = len(store.fetched)
+        time.sleep(0.1)
+        # nothing of the call ran on after the error, and most of it never ran
+        assert len(store.fetched) == fetched
+        assert fetched < 8
+        store.armed = False
+        assert (arr[:] == 1).all()
