@@ -8,8 +8,9 @@ GIL), so with ``czarr.config`` threads > 1 the batches run concurrently on a sha
 thread pool, and with 1 thread they run inline. A batch holds at most about
 ``_MAX_BATCH_BYTES`` of chunks, so Ctrl-C (which Python sees between batches, never inside
 the compiled loop) stops a big read or write promptly; when a batch fails or the caller is
-interrupted, the batches not yet started are cancelled and the ones running are waited
-for, so nothing of the call is still running when its exception reaches the caller.
+interrupted, no further batch starts and the ones running are waited for, so nothing of
+the call is still running when its exception reaches the caller. A call with N threads
+runs N workers of the shared pool, which take the batches in turn.
 Three fast paths avoid work:
 
 - a chunk that lands on one contiguous run of the output is decoded straight into it;
@@ -21,6 +22,7 @@ Three fast paths avoid work:
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import MutableMapping
 from concurrent.futures import wait
 from dataclasses import dataclass
@@ -117,24 +119,43 @@ def _run(fn: Any, n: int, store: Any = None, chunk_nbytes: int = 0) -> list:
     A store whose batched calls go out concurrently (``store.fetches_concurrently``, as
     FSStore over S3) gets batches of at least ``_CONCURRENT_BATCH`` chunks. Batches hold
     at most ``_MAX_BATCH_BYTES`` (``_MAX_CONCURRENT_BATCH_BYTES`` for such a store) of
-    chunks of ``chunk_nbytes`` each. When a batch raises,
-    or the caller is interrupted (KeyboardInterrupt) while waiting, the batches not
-    started are cancelled and the running ones finished before the exception goes on."""
+    chunks of ``chunk_nbytes`` each. With several threads, that many workers of the
+    shared pool (which may be larger) take the batches in turn. When a batch raises, or
+    the caller is interrupted (KeyboardInterrupt) while waiting, no worker starts another
+    batch, and the running ones are finished before the exception goes on."""
     concurrent = getattr(store, "fetches_concurrently", False)
     cap = _MAX_CONCURRENT_BATCH_BYTES if concurrent else _MAX_BATCH_BYTES
     max_batch = max(1, cap // chunk_nbytes) if chunk_nbytes > 0 else None
     batches, threads = _batches(n, _CONCURRENT_BATCH if concurrent else 1, max_batch)
     if threads == 1:
         return [fn(lo, hi) for lo, hi in batches]
+    results: list[Any] = [None] * len(batches)
+    todo = iter(range(len(batches)))
+    take = threading.Lock()
+    stop = threading.Event()
+
+    def worker() -> None:
+        while not stop.is_set():
+            with take:
+                b = next(todo, None)
+            if b is None:
+                return
+            try:
+                results[b] = fn(*batches[b])
+            except BaseException:
+                stop.set()
+                raise
+
     pool = config.executor(threads)
-    futures = [pool.submit(fn, lo, hi) for lo, hi in batches]
+    futures = [pool.submit(worker) for _ in range(threads)]
     try:
-        return [f.result() for f in futures]
-    except BaseException:
         for f in futures:
-            f.cancel()
+            f.result()
+    except BaseException:
+        stop.set()
         wait(futures)  # each running batch is bounded; a second Ctrl-C cuts this short
         raise
+    return results
 
 
 # ---------------------------------------------------------------------------- reading
