@@ -245,8 +245,11 @@ class ShardedChunks(Store):
                              index: np.ndarray, raw: bytes) -> list[Any] | None:
         """The chunk bytes of ``wanted``, or None when the shard's index is no longer
         ``raw`` (the shard was rewritten since). A store's own ``get_ranges`` reads the
-        index again in the same call (one open file for a folder: the same version of
-        the shard); otherwise it is read after the chunks."""
+        index again in the same call: the same version of the shard for a folder (one
+        open file), SQLite and LMDB (one transaction) and memory; an object store sends
+        the ranges as separate requests, and a store that reads single ranges only
+        reads the index after the chunks: there a shard rewritten twice during the read,
+        the second time with the same index, could still pair two versions."""
         if self.index_at_start:
             at = 0
         else:  # the index follows the last chunk (as czarr and zarr-python write shards)
@@ -254,8 +257,8 @@ class ShardedChunks(Store):
             at = int((index[present, 0] + index[present, 1]).max())
         ranges = [(o, n) for _, o, n in wanted] + [(at, self.index_size)]
         try:
-            if hasattr(self.store, "get_ranges"):
-                datas = base.get_ranges(self.store, shard, ranges)
+            if hasattr(self.store, "get_ranges") or not hasattr(self.store, "get_partial"):
+                datas = base.get_ranges(self.store, shard, ranges)  # (one read: a dict's)
             else:  # (base.get_ranges would read the whole shard for two ranges)
                 datas = [base.get_partial(self.store, shard, s, n) for s, n in ranges]
         except KeyError:  # removed meanwhile

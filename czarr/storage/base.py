@@ -370,6 +370,9 @@ class Store(MutableMapping):
     - ``delitems(keys)``: remove many keys; missing keys are ignored.
     - ``get_partial(key, start=0, length=None) -> bytes``: a byte range of one value
       (``start < 0`` counts from the end), for stores that read ranges natively.
+    - ``get_ranges(key, ranges) -> list[bytes]``: several ``(start, length)`` ranges of
+      one value in one call, all from the same version of it where the backend can
+      (one open file, one transaction): a sharded read checks the shard's index with it.
     - ``listdir(path='') -> list[str]``: sorted names of the children directly under a
       path (keys and sub-folders), ``[]`` when there is nothing there.
     - ``rmdir(path='')``: remove every key under ``path + '/'`` (everything for ``''``).

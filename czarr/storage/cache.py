@@ -238,6 +238,15 @@ class LRUStoreCache(Store):
             return base.get_partial({key: cached}, key, start, length)
         return base.get_partial(self._store, key, start, length)
 
+    def get_ranges(self, key: str, ranges: list[tuple[int, int]]) -> list[bytes]:
+        with self._mutex:
+            cached = self._values_cache.get(key)
+            if cached is not None:
+                self.hits += 1
+        if cached is not None:
+            return base.get_ranges({key: cached}, key, ranges)
+        return base.get_ranges(self._store, key, ranges)
+
     def getsize(self, path: str = "") -> int:
         return base.getsize(self._store, path)
 

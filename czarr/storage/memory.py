@@ -158,6 +158,16 @@ class MemoryStore(Store):
         offset, count = _slice_range(len(value), start, length)
         return value[offset:offset + count]
 
+    def get_ranges(self, key: str, ranges: list[tuple[int, int]]) -> list[bytes]:
+        """Byte ranges of one value (all of the same version: values are never changed
+        in place, only replaced)."""
+        value = self._data[key]
+        out = []
+        for start, length in ranges:
+            offset, count = _slice_range(len(value), start, length)
+            out.append(value[offset:offset + count])
+        return out
+
     def listdir(self, path: str = "") -> list[str]:
         path = _normalize_path(path)
         with self._lock:
