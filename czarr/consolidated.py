@@ -61,8 +61,15 @@ def consolidate_metadata(store: Any, metadata_key: str = CONSOLIDATED_KEY,
     -------
     czarr.Group
         The group opened through the consolidated metadata (see :func:`open_consolidated`).
+
+    Raises
+    ------
+    ReadOnlyError
+        The store is read-only (``store.read_only``); nothing is written.
     """
     store = normalize_store_arg(store, mode="a")
+    if getattr(store, "read_only", False):
+        raise ReadOnlyError(f"cannot consolidate the metadata of {store!r}: it is read-only")
     path = normalize_path(path)
     prefix = path + "/" if path else ""
     from czarr.layout import node_format

@@ -5,7 +5,13 @@ pipeline and fill value) and a projection from ``czarr._core.indexing``. The tou
 chunks are cut into contiguous batches; each batch fetches its chunks with one batched
 store call, decodes them and copies the selected parts (codecs and copies release the
 GIL), so with ``czarr.config`` threads > 1 the batches run concurrently on a shared
-thread pool, and with 1 thread they run inline. Three fast paths avoid work:
+thread pool, and with 1 thread they run inline. A batch holds at most about
+``_MAX_BATCH_BYTES`` of chunks, so Ctrl-C (which Python sees between batches, never inside
+the compiled loop) stops a big read or write promptly; when a batch fails or the caller is
+interrupted, no further batch starts and the ones running are waited for, so nothing of
+the call is still running when its exception reaches the caller. A call with N threads
+runs N workers of the shared pool, which take the batches in turn.
+Three fast paths avoid work:
 
 - a chunk that lands on one contiguous run of the output is decoded straight into it;
 - a chunk of which only a small run of items is selected is partially decoded (Blosc's
@@ -22,7 +28,9 @@ from __future__ import annotations
 
 import contextlib
 import math
+import threading
 from collections.abc import Iterator, MutableMapping
+from concurrent.futures import wait
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +55,11 @@ _MIN_BATCH_BYTES = 256 * 1024
 _PARTIAL_FRACTION = 0.25
 # a chunk goes through the decoded-chunk cache when at most this fraction of it is read
 _CACHE_FRACTION = 0.25
+# decoded bytes per batch, at most (a single chunk may be larger): a batch is what runs
+# between two chances for Ctrl-C, and what still runs after a failure. A store that
+# fetches a batch concurrently gets larger ones: there a batch is one round of requests
+_MAX_BATCH_BYTES = 4 << 20
+_MAX_CONCURRENT_BATCH_BYTES = 256 << 20
 
 
 @dataclass(frozen=True)
@@ -99,20 +112,17 @@ def _object_equals(x: Any, fill: Any) -> bool:
     return isinstance(equal, (bool, np.bool_)) and bool(equal)
 
 
-def _batches(n: int, min_batch: int = 1) -> tuple[list[tuple[int, int]], int]:
-    """``(lo, hi)`` bounds cutting ``range(n)`` into batches, and the threads to run them:
-    a few batches per thread, each of at least ``min_batch`` chunks, whatever ``n`` (so
-    a store is called a bounded number of times, and a shard is rewritten at most once
-    per batch)."""
+def _batches(n: int, min_batch: int = 1, max_batch: int | None = None
+             ) -> tuple[list[tuple[int, int]], int]:
+    """Contiguous ``(lo, hi)`` batches of ``range(n)`` (each of at most ``max_batch``
+    chunks, unless ``min_batch`` asks for more) and the threads to run them on."""
     threads = min(config.get_threads(), n)
-    if threads <= 1:
-        return [(0, n)], 1
-    nb = max(1, min(n // min_batch, threads * _BATCHES_PER_THREAD))
+    nb = max(1, min(n // min_batch, threads * _BATCHES_PER_THREAD)) if threads > 1 else 1
     threads = min(threads, nb)
-    if threads <= 1:
-        return [(0, n)], 1
+    if max_batch is not None:
+        nb = max(nb, -(-n // max(max_batch, min_batch)))
     bounds = [n * b // nb for b in range(nb + 1)]
-    return [(bounds[b], bounds[b + 1]) for b in range(nb)], threads
+    return [(bounds[b], bounds[b + 1]) for b in range(nb)], max(threads, 1)
 
 
 def _min_batch(chunk_nbytes: int, store: Any) -> int:
@@ -123,19 +133,53 @@ def _min_batch(chunk_nbytes: int, store: Any) -> int:
     return min_batch
 
 
-def _run(fn: Any, n: int, store: Any = None, chunk_nbytes: int = 0) -> list:
+def _run(fn: Any, n: int, store: Any = None, chunk_nbytes: int = 0,
+         capped: bool = True) -> list:
     """Run ``fn(lo, hi)`` over batches of ``range(n)``; results in batch order.
 
     Threads take batches of at least ``_MIN_BATCH_BYTES`` of chunks (handing a batch to
     a thread costs more than reading a few small chunks); a store whose batched calls go
     out concurrently (``store.fetches_concurrently``, as FSStore over S3) gets batches
-    of at least ``_CONCURRENT_BATCH`` chunks."""
-    batches, threads = _batches(n, _min_batch(chunk_nbytes, store))
+    of at least ``_CONCURRENT_BATCH`` chunks. With ``capped``, batches hold at most
+    ``_MAX_BATCH_BYTES`` (``_MAX_CONCURRENT_BATCH_BYTES`` for such a store) of chunks of
+    ``chunk_nbytes`` each (writes to a sharded store are not capped: each batch rewrites
+    its shards). With several threads, that many workers of the shared pool (which may
+    be larger) take the batches in turn. When a batch raises, or the caller is
+    interrupted (KeyboardInterrupt) while waiting, no worker starts another batch, and
+    the running ones are finished before the exception goes on."""
+    concurrent = getattr(store, "fetches_concurrently", False)
+    cap = _MAX_CONCURRENT_BATCH_BYTES if concurrent else _MAX_BATCH_BYTES
+    max_batch = max(1, cap // chunk_nbytes) if chunk_nbytes > 0 and capped else None
+    batches, threads = _batches(n, _min_batch(chunk_nbytes, store), max_batch)
     if threads == 1:
         return [fn(lo, hi) for lo, hi in batches]
+    results: list[Any] = [None] * len(batches)
+    todo = iter(range(len(batches)))
+    take = threading.Lock()
+    stop = threading.Event()
+
+    def worker() -> None:
+        while not stop.is_set():
+            with take:
+                b = next(todo, None)
+            if b is None:
+                return
+            try:
+                results[b] = fn(*batches[b])
+            except BaseException:
+                stop.set()
+                raise
+
     pool = config.executor(threads)
-    futures = [pool.submit(fn, lo, hi) for lo, hi in batches]
-    return [f.result() for f in futures]
+    futures = [pool.submit(worker) for _ in range(threads)]
+    try:
+        for f in futures:
+            f.result()
+    except BaseException:
+        stop.set()
+        wait(futures)  # each running batch is bounded; a second Ctrl-C cuts this short
+        raise
+    return results
 
 
 @contextlib.contextmanager
@@ -478,7 +522,8 @@ def write(ctx: ChunkContext, proj: Any, value: np.ndarray) -> None:
             return {}, []
         return to_set, to_delete
 
-    for to_set, to_delete in _run(write_batch, n, store, pipeline.chunk_nbytes):
+    for to_set, to_delete in _run(write_batch, n, store, pipeline.chunk_nbytes,
+                                     capped=not getattr(store, "rewrites_groups", False)):
         _store_results(store, to_set, to_delete, {})
 
 

@@ -102,7 +102,7 @@ def normalize_path(path: str | bytes | None) -> str:
     Raises
     ------
     ValueError
-        If a segment is ``'.'`` or ``'..'``.
+        If a segment is ``'.'`` or ``'..'``, or the path holds a NUL character.
     """
     if type(path) is str and _is_canonical(path):
         return path  # already canonical: the common case, checked without splitting
@@ -111,6 +111,8 @@ def normalize_path(path: str | bytes | None) -> str:
     if path is None:
         return ""
     path = str(path).replace("\\", "/")
+    if "\0" in path:
+        raise ValueError(f"path containing a NUL character not allowed: {path!r}")
     segments = [s for s in path.split("/") if s]
     if any(s in (".", "..") for s in segments):
         raise ValueError(f"path containing '.' or '..' segment not allowed: {path!r}")

@@ -12,7 +12,10 @@ inner chunks asked for (byte ranges through the store's ``get_ranges``), or the 
 shard when most of it is wanted. Writes rebuild each touched shard once per batch,
 keeping the inner chunks not written, and store it with one call; a shard left empty is
 deleted. A lock per shard keeps two threads of one array from rewriting the same shard at
-once, or one from reading a shard while another rewrites it.
+once, or one from reading a shard while another rewrites it. Writers the lock cannot see
+(other processes, other Array objects) replace a shard whole, as the store writes values;
+a reader reads the index again with the chunk ranges and starts over when it changed, so
+it never pairs one version's index with another version's bytes.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from czarr._core.filters import crc32c_checksum
 from czarr.errors import ChunkDecodeError
 from czarr.storage import base
 from czarr.storage.base import Store, as_buffer
+from czarr.sync import renew_after_fork
 
 __all__ = ["ShardedChunks", "check_index", "decode_index", "encode_shard", "morton_order"]
 
@@ -136,6 +140,12 @@ def encode_shard(chunks: list[Any], crc: bool, index_at_start: bool,
     return b"".join([raw, *parts] if index_at_start else [*parts, raw])
 
 
+def _wanted(index: np.ndarray, members: list[tuple[str, int]]) -> list[tuple[str, int, int]]:
+    """``(key, offset, nbytes)`` of the members stored in a shard with this index."""
+    return [(key, int(index[i, 0]), int(index[i, 1])) for key, i in members
+            if index[i, 0] != _MISSING or index[i, 1] != _MISSING]
+
+
 class ShardedChunks(Store):
     """The inner chunks of a sharded array as a store keyed ``'i.j.k'``.
 
@@ -151,6 +161,10 @@ class ShardedChunks(Store):
     index_crc32c : bool
         Whether a CRC-32C follows the index.
     """
+
+    # a batch of writes rewrites each shard it touches once: the engine does not split a
+    # write into small batches here (see engine._run)
+    rewrites_groups = True
 
     def __init__(self, store: MutableMapping, shard_key: Callable[[tuple[int, ...]], str],
                  shard_shape: tuple[int, ...], chunk_shape: tuple[int, ...],
@@ -171,8 +185,8 @@ class ShardedChunks(Store):
         self._first = self.index_size if self.index_at_start else 0  # first chunk byte
         self.read_only = bool(getattr(store, "read_only", False))
         self.synchronizer: Any = None  # set by the array: cross-process shard locks
-        self._locks: dict[str, threading.Lock] = {}
-        self._locks_lock = threading.Lock()
+        self._new_locks()
+        renew_after_fork(self, ShardedChunks._new_locks)
         self.fetches_concurrently = getattr(store, "fetches_concurrently", False)
 
     # -- keys -----------------------------------------------------------------------------
@@ -206,6 +220,10 @@ class ShardedChunks(Store):
             groups.setdefault(shard, []).append((key, inner))
         return groups
 
+    def _new_locks(self) -> None:
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_lock = threading.Lock()
+
     def _lock(self, shard: str) -> threading.Lock:
         with self._locks_lock:
             lock = self._locks.get(shard)
@@ -215,8 +233,8 @@ class ShardedChunks(Store):
 
     # -- reading --------------------------------------------------------------------------
 
-    def _index(self, shard: str) -> np.ndarray | None:
-        """The shard's index, or None when the shard is not stored."""
+    def _index_bytes(self, shard: str) -> bytes | None:
+        """The shard's encoded index, or None when the shard is not stored."""
         try:
             if self.index_at_start:
                 raw = base.get_partial(self.store, shard, 0, self.index_size)
@@ -224,7 +242,21 @@ class ShardedChunks(Store):
                 raw = base.get_partial(self.store, shard, -self.index_size, None)
         except KeyError:
             return None
-        return decode_index(bytes(raw), self.n, self.crc, shard, self._first)
+        return bytes(raw)
+
+    def _index(self, shard: str) -> np.ndarray | None:
+        """The shard's index, or None when the shard is not stored."""
+        raw = self._index_bytes(shard)
+        return None if raw is None else decode_index(raw, self.n, self.crc, shard,
+                                                      self._first)
+
+    def _index_of(self, value: bytes, shard: str) -> np.ndarray:
+        """The index of a whole shard's bytes, checked against the shard's size."""
+        raw = (value[:self.index_size] if self.index_at_start
+               else value[len(value) - self.index_size:])
+        index = decode_index(raw, self.n, self.crc, shard, self._first)
+        check_index(index, shard, self._first, self._chunks_end(len(value)))
+        return index
 
     def getitems(self, keys: Iterable[str]) -> dict[str, bytes]:
         out: dict[str, bytes] = {}
@@ -237,21 +269,60 @@ class ShardedChunks(Store):
 
     def _read_shard(self, shard: str, members: list[tuple[str, int]],
                     out: dict[str, bytes]) -> None:
-        """Put the stored inner chunks among ``members`` of one shard into ``out``."""
-        index = self._index(shard)
-        if index is None:
-            return
-        wanted = [(key, int(index[i, 0]), int(index[i, 1])) for key, i in members
-                  if index[i, 0] != _MISSING or index[i, 1] != _MISSING]
-        if not wanted:
-            return
-        present = int(np.count_nonzero(index[:, 1] != _MISSING))
-        if len(wanted) * 2 > present:  # most of the shard: one read of all of it
+        """Put the stored inner chunks among ``members`` of one shard into ``out``.
+
+        Another process (or another Array over the same store) may replace the shard
+        between the read of its index and the reads of its chunks; the index is then
+        read again with the chunks, and a changed index means the ranges are read
+        once more, then the whole shard (one read, index and chunks from the same bytes).
+        """
+        for _ in range(2):
+            raw = self._index_bytes(shard)
+            if raw is None:
+                return
+            index = decode_index(raw, self.n, self.crc, shard, self._first)
+            wanted = _wanted(index, members)
+            if not wanted:
+                return
+            if len(wanted) * 2 > int(np.count_nonzero(index[:, 1] != _MISSING)):
+                break  # most of the shard: one read of all of it
+            datas = self._ranges_if_unchanged(shard, wanted, index, raw)
+            if datas is not None:
+                self._take(shard, wanted, datas, out)
+                return
+        try:
             value = bytes(memoryview(self.store[shard]).cast("B"))
-            check_index(index, shard, self._first, self._chunks_end(len(value)))
-            datas = [value[o:o + n] for _, o, n in wanted]
-        else:
-            datas = base.get_ranges(self.store, shard, [(o, n) for _, o, n in wanted])
+        except KeyError:
+            return
+        wanted = _wanted(self._index_of(value, shard), members)
+        self._take(shard, wanted, [value[o:o + n] for _, o, n in wanted], out)
+
+    def _ranges_if_unchanged(self, shard: str, wanted: list[tuple[str, int, int]],
+                             index: np.ndarray, raw: bytes) -> list[Any] | None:
+        """The chunk bytes of ``wanted``, or None when the shard's index is no longer
+        ``raw`` (the shard was rewritten since). A store's own ``get_ranges`` reads the
+        index again in the same call: the same version of the shard for a folder (one
+        open file), SQLite and LMDB (one transaction) and memory; an object store sends
+        the ranges as separate requests, and a store that reads single ranges only
+        reads the index after the chunks: there a shard rewritten twice during the read,
+        the second time with the same index, could still pair two versions."""
+        if self.index_at_start:
+            at = 0
+        else:  # the index follows the last chunk (as czarr and zarr-python write shards)
+            present = index[:, 1] != _MISSING
+            at = int((index[present, 0] + index[present, 1]).max())
+        ranges = [(o, n) for _, o, n in wanted] + [(at, self.index_size)]
+        try:
+            if hasattr(self.store, "get_ranges") or not hasattr(self.store, "get_partial"):
+                datas = base.get_ranges(self.store, shard, ranges)  # (one read: a dict's)
+            else:  # (base.get_ranges would read the whole shard for two ranges)
+                datas = [base.get_partial(self.store, shard, s, n) for s, n in ranges]
+        except KeyError:  # removed meanwhile
+            return None
+        return datas[:-1] if bytes(datas[-1]) == raw else None
+
+    def _take(self, shard: str, wanted: list[tuple[str, int, int]], datas: list[Any],
+              out: dict[str, bytes]) -> None:
         for (key, offset, nbytes), data in zip(wanted, datas):
             if len(data) != nbytes:
                 raise ChunkDecodeError(
@@ -313,10 +384,7 @@ class ShardedChunks(Store):
                     except KeyError:
                         old = None
                     if old is not None:
-                        raw = (old[:self.index_size] if self.index_at_start
-                               else old[len(old) - self.index_size:])
-                        index = decode_index(raw, self.n, self.crc, shard, self._first)
-                        check_index(index, shard, self._first, self._chunks_end(len(old)))
+                        index = self._index_of(old, shard)
                         for i, (offset, nbytes) in enumerate(index.tolist()):
                             if nbytes != _MISSING:
                                 chunks[i] = old[offset:offset + nbytes]

@@ -115,8 +115,8 @@ def normalize_key(key: str) -> str:
     """The canonical form of a store key.
 
     Backslashes become slashes, leading and trailing slashes are stripped and repeated
-    ones collapsed. A key must name something: empty keys and ``'.'``/``'..'`` segments
-    are refused.
+    ones collapsed. A key must name something: empty keys, ``'.'``/``'..'`` segments and
+    NUL characters (which no filesystem accepts in a name) are refused.
 
     Parameters
     ----------
@@ -130,7 +130,7 @@ def normalize_key(key: str) -> str:
     Raises
     ------
     BadKeyError
-        The key is empty (or only slashes) or has a ``'.'`` or ``'..'`` segment.
+        The key is empty (or only slashes), has a ``'.'`` or ``'..'`` segment or a NUL.
     TypeError
         The key is not a ``str``.
     """
@@ -144,9 +144,10 @@ def normalize_key(key: str) -> str:
 def _is_canonical(key: str) -> bool:
     """Whether ``normalize_key(key) == key``, cheaply (no split, no allocation per segment)."""
     if "/" not in key:
-        return key not in _BAD_SEGMENTS and "\\" not in key
+        return key not in _BAD_SEGMENTS and "\\" not in key and "\0" not in key
     framed = "/" + key + "/"
-    return not ("//" in framed or "/./" in framed or "/../" in framed or "\\" in key)
+    return not ("//" in framed or "/./" in framed or "/../" in framed or "\\" in key
+                or "\0" in key)
 
 
 def _check_canonical(key: str) -> None:
@@ -169,6 +170,8 @@ def _normalize_path(path: str | None) -> str:
 
 
 def _normalize(key: str, allow_empty: bool) -> str:
+    if "\0" in key:
+        raise BadKeyError(f"invalid store key {key!r}: NUL characters are not allowed")
     segments = [s for s in key.replace("\\", "/").split("/") if s]
     if not segments and not allow_empty:
         raise BadKeyError(f"invalid store key {key!r}: a key must name something")
@@ -403,6 +406,9 @@ class Store(MutableMapping):
     - ``delitems(keys)``: remove many keys; missing keys are ignored.
     - ``get_partial(key, start=0, length=None) -> bytes``: a byte range of one value
       (``start < 0`` counts from the end), for stores that read ranges natively.
+    - ``get_ranges(key, ranges) -> list[bytes]``: several ``(start, length)`` ranges of
+      one value in one call, all from the same version of it where the backend can
+      (one open file, one transaction): a sharded read checks the shard's index with it.
     - ``listdir(path='') -> list[str]``: sorted names of the children directly under a
       path (keys and sub-folders), ``[]`` when there is nothing there.
     - ``rmdir(path='')``: remove every key under ``path + '/'`` (everything for ``''``).

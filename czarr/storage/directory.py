@@ -5,7 +5,8 @@ is also how the nested chunk layout of ``dimension_separator='/'`` arrives on di
 is the file layout zarr-python's local stores read and write, so either library opens the
 other's folders. Writes are atomic (a temporary file in the same folder, then
 ``os.replace``; ``fsync=True`` makes them durable too), so readers never see half a
-value, and keys that would leave the root are refused. Reads go straight through
+value, and keys that would leave the root are refused, as are writes through a
+symbolic link that leads out of it. Reads go straight through
 ``os.open``/``os.read``, because reading thousands of small chunk files is a hot path
 and the buffered-file machinery would double its cost.
 """
@@ -65,6 +66,39 @@ def _key_error_message(key: str) -> str:
         f"invalid key {key!r} for a DirectoryStore: keys are relative '/'-separated "
         "paths without empty, '.' or '..' segments or backslashes"
     )
+
+
+def _check_no_link_out(root: str, rel: str, key: str, include_last: bool = False) -> None:
+    """Refuse to change anything at ``root/rel`` when one of its folders (and ``rel``
+    itself, with ``include_last``) is a symbolic link whose target lies outside ``root``.
+
+    ``rel`` is a checked relative path with ``os.sep`` between its parts. One ``lstat``
+    per folder on the way: paths without a folder cost nothing. Links that stay inside
+    the root are followed. A link made between this check and the write is not caught;
+    whoever can make links inside the root can replace the folder itself as well.
+    """
+    end = len(rel) if include_last else rel.rfind(os.sep)
+    if end <= 0:
+        return
+    base = root.rstrip(os.sep)
+    pos = 0
+    while pos < end:
+        nxt = rel.find(os.sep, pos)
+        if nxt < 0 or nxt > end:
+            nxt = end
+        try:
+            st = os.lstat(f"{base}{os.sep}{rel[:nxt]}")
+        except (FileNotFoundError, NotADirectoryError):
+            return  # nothing further exists: it will be made as real folders
+        if stat.S_ISLNK(st.st_mode):
+            real_root = os.path.realpath(base)
+            target = os.path.realpath(f"{base}{os.sep}{rel[:end]}")
+            if target != real_root and not target.startswith(real_root.rstrip(os.sep) + os.sep):
+                raise BadKeyError(
+                    f"cannot change {key!r}: {rel[:nxt]!r} is a symbolic link that leads out "
+                    f"of the store's root {base!r}")
+            return
+        pos = nxt + 1
 
 
 def _read_fd(fd: int, size: int) -> bytes:
@@ -167,9 +201,20 @@ class DirectoryStore(Store):
 
     Notes
     -----
-    Keys are relative '/'-separated paths; empty, ``'.'`` and ``'..'`` segments and
-    absolute paths are refused with :class:`czarr.errors.BadKeyError`, so no key reaches
-    outside the root. A key cannot be both a file and a folder: writing ``'a'`` while
+    Keys are relative '/'-separated paths; empty, ``'.'`` and ``'..'`` segments,
+    backslashes, NUL characters and absolute paths are refused with
+    :class:`czarr.errors.BadKeyError`, so no key reaches outside the root.
+
+    Symbolic links inside the root: reads follow them (a root may link in data kept
+    elsewhere, and whoever made the link chose that). Writes, deletes, ``rmdir`` and
+    ``rename`` refuse, with a ``BadKeyError`` naming the link, a path that goes through
+    a link to a folder outside the root (or, for ``rmdir`` and ``rename``, that is a
+    link leading outside). A key that is itself a link to a file is replaced by a
+    regular file when written, and deleting it removes the link, never its target.
+    Links are checked just before each change; one made inside the root at the same
+    moment can still win that race.
+
+    A key cannot be both a file and a folder: writing ``'a'`` while
     ``'a/b'`` exists (or the other way round) raises ``BadKeyError``. Deleting the last
     key of a sub-folder removes the folder. Iteration order is the filesystem's.
     Picklable (by path); equal when the roots are equal.
@@ -232,11 +277,19 @@ class DirectoryStore(Store):
             raise TypeError(f"store keys are str, not {type(key).__name__}")
         if self.normalize_keys:
             key = key.lower()
-        if not _is_canonical(key) or "\0" in key or (_DRIVE_CHAR and _DRIVE_CHAR in key):
+        if not _is_canonical(key) or (_DRIVE_CHAR and _DRIVE_CHAR in key):
             raise BadKeyError(_key_error_message(key))
         if os.sep != "/":
             key = key.replace("/", os.sep)
         return self._root + key
+
+    def _change_path(self, key: str, include_last: bool = False) -> str:
+        """The file of ``key`` for a write, delete or rename: BadKeyError also when a
+        folder on the way (or ``key`` itself, with ``include_last``) is a symbolic link
+        leading out of the root."""
+        path = self._file_path(key)
+        _check_no_link_out(self._root, path[len(self._root):], key, include_last)
+        return path
 
     def _dir_path(self, path: str) -> str:
         """The folder of a (normalized) store path; the root for ``''``."""
@@ -270,7 +323,7 @@ class DirectoryStore(Store):
         return os.path.isfile(path)
 
     def __setitem__(self, key: str, value: Any) -> None:
-        self._write(key, self._file_path(key), as_buffer(value))
+        self._write(key, self._change_path(key), as_buffer(value))
 
     def _write(self, key: str, path: str, buf: bytes | memoryview) -> None:
         try:
@@ -343,7 +396,7 @@ class DirectoryStore(Store):
             folder = os.path.dirname(folder)
 
     def __delitem__(self, key: str) -> None:
-        path = self._file_path(key)
+        path = self._change_path(key)
         with naming_keys(key, self, action="delete"):
             try:
                 os.unlink(path)
@@ -393,14 +446,14 @@ class DirectoryStore(Store):
         return {key: data for key, data in zip(keys, datas) if data is not None}
 
     def setitems(self, mapping: Mapping[str, Any]) -> None:
-        file_path = self._file_path
+        change_path = self._change_path
         for key, value in mapping.items():
-            self._write(key, file_path(key), as_buffer(value))
+            self._write(key, change_path(key), as_buffer(value))
 
     def delitems(self, keys: Iterable[str]) -> None:
         folders = set()
         for key in keys:
-            path = self._file_path(key)
+            path = self._change_path(key)
             with naming_keys(key, self, action="delete"):
                 try:
                     os.unlink(path)
@@ -457,7 +510,7 @@ class DirectoryStore(Store):
                 else:
                     os.unlink(entry.path)
             return
-        folder = self._dir_path(path)
+        folder = self._change_path(path, include_last=True)
         if os.path.isdir(folder):
             shutil.rmtree(folder)
             self._prune(os.path.dirname(folder))
@@ -490,8 +543,8 @@ class DirectoryStore(Store):
         src = self._norm_path(src)
         dst = self._norm_path(dst)
         _check_rename(src, dst)
-        src_path = self._file_path(src)
-        dst_path = self._file_path(dst)
+        src_path = self._change_path(src, include_last=True)
+        dst_path = self._change_path(dst, include_last=True)
         src_is_dir = os.path.isdir(src_path)
         if not src_is_dir and not os.path.isfile(src_path):
             raise KeyError(src)
@@ -509,7 +562,7 @@ class DirectoryStore(Store):
         else:
             # merge into the existing folder, file by file, replacing what collides
             for key in list(self._iter_files(src_path, "")):
-                target = self._file_path(dst + "/" + key)
+                target = self._change_path(dst + "/" + key)
                 os.makedirs(os.path.dirname(target), exist_ok=True)
                 os.replace(self._file_path(src + "/" + key), target)
                 changed.add(os.path.dirname(target))

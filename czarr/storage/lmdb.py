@@ -464,6 +464,19 @@ class LMDBStore(Store):
             raise KeyError(key)
         return value
 
+    def get_ranges(self, key: str, ranges: list[tuple[int, int]]) -> list[bytes]:
+        """Byte ranges of one value, all read in one transaction (the same version)."""
+        with self._env.txn(buffers=self.buffers) as txn:
+            value = txn.get(key.encode("utf-8")) if isinstance(key, str) else None
+            if value is None:
+                raise KeyError(key)
+            view = memoryview(value)
+            out = []
+            for start, length in ranges:
+                offset, count = _slice_range(len(view), start, length)
+                out.append(bytes(view[offset:offset + count]))
+        return out
+
     def listdir(self, path: str = "") -> list[str]:
         prefix = _prefix(_normalize_path(path)).encode("utf-8")
         n = len(prefix)

@@ -411,6 +411,9 @@ class ZipStore(Store):
 
     def delitems(self, keys: Iterable[str]) -> None:
         self._check_writable()
+        keys = list(keys)
+        for key in keys:
+            _check_canonical(key)
         if any(key in self for key in keys):
             raise NotImplementedError(
                 "a ZipStore cannot delete keys: the zip format has no way to remove members"

@@ -18,7 +18,7 @@ import pytest
 
 import czarr.storage.sqlite as sqlite_module
 from czarr.errors import BadKeyError, ReadOnlyError
-from czarr.storage import SQLiteStore, getsize, listdir, rename, rmdir
+from czarr.storage import SQLiteStore, get_ranges, getsize, listdir, rename, rmdir
 
 from . import db_checks
 from .store_tests import StoreTests
@@ -94,6 +94,16 @@ def test_wal_mode_and_zarr_python_2_table(store, path):
             ("a", b"1", "blob")]
     finally:
         conn.close()
+
+
+def test_get_ranges_reads_every_range_in_one_transaction(store):
+    store["k"] = bytes(range(256)) * 4
+    statements = traced(store)
+    ranges = [(i, 2) for i in range(0, 1000, 2)]  # more than one SELECT holds
+    assert get_ranges(store, "k", ranges) == [store["k"][i:i + 2] for i in range(0, 1000, 2)]
+    selects = [s for s in statements if s.startswith("SELECT substr")]
+    assert len(selects) == 2
+    assert statements[0] == "BEGIN" and "COMMIT" in statements
 
 
 def test_reads_a_database_zarr_python_2_wrote(tmp_path):
