@@ -70,8 +70,11 @@ def _snapshot(sandbox: str, exclude: str) -> dict[str, tuple]:
     for dirpath, dirnames, filenames in os.walk(sandbox):
         dirnames[:] = [d for d in dirnames if os.path.join(dirpath, d) != exclude]
         st = os.lstat(dirpath)
-        out[dirpath] = ("dir", st.st_mode, st.st_mtime_ns, tuple(sorted(
-            os.listdir(dirpath))))
+        # a ZipStore replaces its file by renaming a temporary zip over it (crash
+        # safety), which touches the folder holding it: there only the names must stay
+        mtime = None if exclude.endswith(".zip") and dirpath == os.path.dirname(exclude) \
+            else st.st_mtime_ns
+        out[dirpath] = ("dir", st.st_mode, mtime, tuple(sorted(os.listdir(dirpath))))
         for name in filenames:
             path = os.path.join(dirpath, name)
             if path == exclude:

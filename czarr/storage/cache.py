@@ -239,6 +239,8 @@ class LRUStoreCache(Store):
         return base.get_partial(self._store, key, start, length)
 
     def get_ranges(self, key: str, ranges: list[tuple[int, int]]) -> list[bytes]:
+        """The bytes of each ``(start, length)`` range of one version of ``key``'s value:
+        from the cached value when there is one, else from the wrapped store."""
         with self._mutex:
             cached = self._values_cache.get(key)
             if cached is not None:
