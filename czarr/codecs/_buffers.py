@@ -59,6 +59,10 @@ def writable(out: Any) -> Any:
     return view
 
 
+# bytes an incremental decompressor writes at a time into a destination
+DECODE_BLOCK = 1 << 16
+
+
 def nbytes_of(out: Any) -> int:
     """The size in bytes of a destination ``out`` (checked as :func:`writable` does)."""
     return writable(out).nbytes
@@ -85,35 +89,58 @@ def check_decoded_size(data: Any, max_nbytes: int, what: str) -> None:
 
 
 def decompress_streams(new_decompressor: Callable[[], Any], data: Any, max_nbytes: int,
-                       errors: tuple[type[BaseException], ...], what: str) -> bytes:
+                       errors: tuple[type[BaseException], ...], what: str,
+                       out: Any = None) -> Any:
     """Decompress concatenated streams (as ``bz2.decompress``/``lzma.decompress`` do:
-    trailing bytes that start no valid stream are ignored) into at most ``max_nbytes``
-    bytes, with the standard library's incremental decompressors: decoding stops at the
-    bound, so a decompression bomb costs no more than ``max_nbytes + 1`` bytes.
+    trailing bytes that start no valid stream are ignored) into ``out`` (a writable
+    buffer of ``max_nbytes`` bytes, which the data must fill exactly; returned) or,
+    without it, into a new uint8 array of at most ``max_nbytes`` bytes (returned, cut to
+    what the data holds).
+
+    The standard library's incremental decompressors write at most ``DECODE_BLOCK`` bytes at
+    a time, each copied into place: nothing is allocated beyond the destination and a
+    block, and decoding stops one byte past ``max_nbytes``, so a decompression bomb costs
+    no more than that.
 
     Raises
     ------
     czarr.errors.CodecError
-        Invalid or truncated data, or more than ``max_nbytes`` bytes of output.
+        Invalid or truncated data, more than ``max_nbytes`` bytes of output, or (with
+        ``out``) fewer.
     """
-    parts: list[bytes] = []
-    total = 0
-    rest = bytes(memoryview(data).cast("B"))
-    while rest:
-        decompressor = new_decompressor()
-        try:
-            part = decompressor.decompress(rest, max_nbytes - total + 1)
-        except errors as exc:
-            if parts:
-                break  # what follows the last stream is not a stream: ignored
-            raise CodecError(f"invalid {what} data: {exc}") from exc
-        total += len(part)
-        parts.append(part)
-        if total > max_nbytes:
-            raise CodecError(f"{what} data decompresses to more than the {max_nbytes} "
-                             "bytes expected")
+    target = (np.empty(max_nbytes, dtype=np.uint8) if out is None
+              else np.asarray(writable(out)).reshape(-1, order="A").view(np.uint8))
+    filled, streams, ignored = 0, 0, False
+    rest: Any = memoryview(data).cast("B")
+    while len(rest) and not ignored:
+        decompressor, start = new_decompressor(), filled
+        while True:
+            try:
+                piece = decompressor.decompress(rest, min(DECODE_BLOCK, target.nbytes - filled + 1))
+            except errors as exc:
+                if not streams:
+                    raise CodecError(f"invalid {what} data: {exc}") from exc
+                # what follows the last stream is not a stream: ignored
+                filled, ignored = start, True
+                break
+            rest = b""  # the decompressor keeps what it has not used yet
+            if filled + len(piece) > target.nbytes:
+                raise CodecError(f"{what} data decompresses to more than the "
+                                 f"{target.nbytes} bytes expected")
+            target[filled:filled + len(piece)] = np.frombuffer(piece, dtype=np.uint8)
+            filled += len(piece)
+            if decompressor.eof or decompressor.needs_input:
+                break
+        if ignored:
+            break
         if not decompressor.eof:
             raise CodecError(f"truncated {what} data: the stream ends before its "
                              "end-of-stream marker")
         rest = decompressor.unused_data
-    return b"".join(parts)
+        streams += 1
+    if out is None:
+        return target[:filled]
+    if filled != target.nbytes:
+        raise CodecError(f"destination holds {target.nbytes} bytes but the {what} data "
+                         f"decodes to {filled}")
+    return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64 as _b64
+import binascii
 from typing import Any
 
 from czarr.codecs._buffers import contiguous, writable
@@ -19,8 +20,8 @@ class Base64(Codec):
         return _b64.standard_b64encode(bytes(memoryview(contiguous(buf)).cast("B")))
 
     def decode(self, buf: Any, out: Any = None) -> Any:
-        try:
-            data = _b64.standard_b64decode(bytes(memoryview(contiguous(buf)).cast("B")))
+        try:  # what standard_b64decode runs, without first copying the input to bytes
+            data = binascii.a2b_base64(memoryview(contiguous(buf)).cast("B"))
         except ValueError as e:
             raise CodecError(f"invalid base64 data ({e})") from None
         if out is None:

@@ -23,6 +23,9 @@ from czarr.errors import CodecError
 
 __all__ = ["Delta", "FixedScaleOffset", "Quantize", "AsType", "BitRound", "Categorize"]
 
+# items decoded at a time where decoding needs temporaries (float64 arithmetic)
+_BLOCK = 1 << 16
+
 
 # ---- buffers ------------------------------------------------------------------------
 
@@ -116,6 +119,20 @@ def deliver(decoded: np.ndarray, out: Any, what: str = "filter") -> Any:
     target = out_array(out, source.dtype, source.size, what)
     target[...] = source
     return out
+
+
+def _check_out_items(out: Any, count: int, dtype: np.dtype, what: str) -> None:
+    """Refuse, before decoding, data of ``count`` items of ``dtype`` that cannot fill
+    ``out`` (an object array counts items, any other buffer bytes; None passes)."""
+    if out is None:
+        return
+    if isinstance(out, np.ndarray) and out.dtype.hasobject:
+        have, need, unit = out.size, count, "items"
+    else:
+        have, need, unit = memoryview(writable(out)).nbytes, count * dtype.itemsize, "bytes"
+    if have != need:
+        raise CodecError(f"{what}: destination holds {have} {unit} but the data decodes "
+                         f"to {need}")
 
 
 def _dtype(value: Any, name: str, what: str) -> np.dtype:
@@ -228,8 +245,14 @@ class FixedScaleOffset(Codec):
 
     def decode(self, buf: Any, out: Any = None) -> Any:
         encoded = flat_array(buf, self.astype, "FixedScaleOffset")
-        decoded = (encoded / self.scale + self.offset).astype(self.dtype, copy=False)
-        return deliver(decoded, out, "FixedScaleOffset")
+        if out is None:
+            return (encoded / self.scale + self.offset).astype(self.dtype, copy=False)
+        target = out_array(out, self.dtype, encoded.size, "FixedScaleOffset")
+        for i in range(0, encoded.size, _BLOCK):  # float64 temporaries of a block only
+            part = encoded[i:i + _BLOCK]
+            target[i:i + _BLOCK] = (part / self.scale + self.offset).astype(self.dtype,
+                                                                          copy=False)
+        return out
 
     def get_config(self) -> dict[str, Any]:
         return {"id": self.codec_id, "scale": self.scale, "offset": self.offset,
@@ -443,6 +466,7 @@ class Categorize(Codec):
 
     def decode(self, buf: Any, out: Any = None) -> Any:
         encoded = flat_array(buf, self.astype, "Categorize")
+        _check_out_items(out, encoded.size, self.dtype, "Categorize")
         decoded = np.full(encoded.shape, "", dtype=self.dtype)
         for code, label in enumerate(self.labels, start=1):
             decoded[encoded == code] = label

@@ -5,7 +5,7 @@ from __future__ import annotations
 import lzma as _lzma
 from typing import Any
 
-from czarr.codecs._buffers import contiguous, copy_into, decompress_streams, nbytes_of
+from czarr.codecs._buffers import contiguous, decompress_streams, nbytes_of
 from czarr.codecs.abc import Codec
 from czarr.errors import CodecError
 
@@ -56,15 +56,18 @@ class LZMA(Codec):
             raise CodecError(f"LZMA cannot encode with {self!r}: {exc}") from exc
 
     def decode(self, buf: Any, out: Any = None) -> Any:
-        if out is not None:  # never inflated past the destination's size
-            return copy_into(self.decode_bounded(buf, nbytes_of(out)), out)
+        if out is not None:  # inflated a block at a time, never past its end
+            return self._decode_streams(buf, nbytes_of(out), out)
         try:
             return _lzma.decompress(contiguous(buf), format=self.format,
                                     filters=self.filters)
         except (_lzma.LZMAError, ValueError, EOFError) as exc:
             raise CodecError(f"invalid or truncated LZMA data: {exc}") from exc
 
-    def decode_bounded(self, buf: Any, max_nbytes: int) -> bytes:
+    def decode_bounded(self, buf: Any, max_nbytes: int) -> Any:
+        return self._decode_streams(buf, max_nbytes, None)
+
+    def _decode_streams(self, buf: Any, max_nbytes: int, out: Any) -> Any:
         src = contiguous(buf)
         if not len(src):
             raise CodecError("invalid or truncated LZMA data: empty input")
@@ -74,4 +77,4 @@ class LZMA(Codec):
         return decompress_streams(
             lambda: _lzma.LZMADecompressor(format=self.format, filters=self.filters,
                                            **limit),
-            src, max_nbytes, (_lzma.LZMAError, ValueError, EOFError), "LZMA")
+            src, max_nbytes, (_lzma.LZMAError, ValueError, EOFError), "LZMA", out)

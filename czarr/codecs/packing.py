@@ -14,10 +14,12 @@ import numpy as np
 from czarr._core import filters as _filters
 from czarr.codecs._buffers import contiguous, copy_into, writable
 from czarr.codecs.abc import Codec
-from czarr.codecs.filters import deliver, flat_array
+from czarr.codecs.filters import flat_array, out_array
 from czarr.errors import CodecError
 
 __all__ = ["PackBits", "Shuffle"]
+
+_BLOCK_BITS = 1 << 19  # booleans unpacked at a time into a destination
 
 
 class PackBits(Codec):
@@ -43,8 +45,15 @@ class PackBits(Codec):
             raise CodecError(f"PackBits: invalid padding count {padding} for "
                              f"{encoded.size - 1} packed bytes")
         count = (encoded.size - 1) * 8 - padding
-        return deliver(np.unpackbits(encoded[1:], count=count).view(np.bool_), out,
-                       "PackBits")
+        if out is None:
+            return np.unpackbits(encoded[1:], count=count).view(np.bool_)
+        # the size is checked before anything is unpacked, then unpacked a block at a time
+        target = out_array(out, np.uint8, count, "PackBits")
+        for i in range(0, count, _BLOCK_BITS):
+            bits = min(_BLOCK_BITS, count - i)
+            target[i:i + bits] = np.unpackbits(encoded[1 + i // 8:1 + (i + bits + 7) // 8],
+                                               count=bits)
+        return out
 
 
 class Shuffle(Codec):

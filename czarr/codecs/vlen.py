@@ -39,6 +39,18 @@ def _source(buf: Any) -> Any:
     return view if view.contiguous else view.tobytes()
 
 
+def check_count(src: Any, out: Any) -> None:
+    """Refuse data whose item count (its first 4 bytes) is not ``out``'s size, before
+    anything is decoded: a frame of 4 bytes per item must not make millions of objects
+    for a chunk of a few (``out`` None: nothing to check)."""
+    if not isinstance(out, np.ndarray) or out.dtype != object:
+        return
+    head = np.frombuffer(src, dtype=np.uint8)[:4].tobytes()
+    if len(head) == 4 and int.from_bytes(head, "little") != out.size:
+        raise CodecError(f"out holds {out.size} items but the data decodes to "
+                         f"{int.from_bytes(head, 'little')}")
+
+
 def fill_objects(items: np.ndarray, out: Any) -> Any:
     """Return ``items`` (a 1-d object array), or copy them into ``out`` and return it.
 
@@ -83,7 +95,9 @@ class VLenUTF8(Codec):
         return _vlen.encode_utf8(_flat_objects(buf))
 
     def decode(self, buf: Any, out: Any = None) -> Any:
-        return fill_objects(_vlen.decode_utf8(_source(buf)), out)
+        src = _source(buf)
+        check_count(src, out)
+        return fill_objects(_vlen.decode_utf8(src), out)
 
 
 class VLenBytes(Codec):
@@ -103,7 +117,9 @@ class VLenBytes(Codec):
         return _vlen.encode_bytes(_flat_objects(buf))
 
     def decode(self, buf: Any, out: Any = None) -> Any:
-        return fill_objects(_vlen.decode_bytes(_source(buf)), out)
+        src = _source(buf)
+        check_count(src, out)
+        return fill_objects(_vlen.decode_bytes(src), out)
 
 
 class VLenArray(Codec):
@@ -155,4 +171,6 @@ class VLenArray(Codec):
         return _vlen.encode_buffers(packed)
 
     def decode(self, buf: Any, out: Any = None) -> Any:
-        return fill_objects(_vlen.decode_arrays(_source(buf), self.dtype), out)
+        src = _source(buf)
+        check_count(src, out)
+        return fill_objects(_vlen.decode_arrays(src, self.dtype), out)

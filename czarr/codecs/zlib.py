@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from czarr._core import zlib as _zlib
-from czarr.codecs._buffers import contiguous, writable
+from czarr.codecs._buffers import DECODE_BLOCK, contiguous, writable
 from czarr.codecs.abc import Codec
 from czarr.errors import CodecError
 
@@ -75,27 +75,47 @@ class GZip(Codec):
         return compressed.getvalue()
 
     def decode(self, buf: Any, out: Any = None) -> Any:
-        return self._decode(buf, out, -1)
+        if out is None:  # no size to hold it to: the standard library's reader
+            try:
+                with _gzip.GzipFile(fileobj=io.BytesIO(contiguous(buf)), mode="rb") as f:
+                    return f.read()
+            except (OSError, EOFError, _pyzlib.error) as exc:
+                raise CodecError(f"invalid or truncated gzip data: {exc}") from exc
+        target = np.asarray(writable(out)).reshape(-1, order="A").view(np.uint8)
+        filled = _gunzip_into(contiguous(buf), target)
+        if filled != target.nbytes:
+            raise CodecError(f"gzip data does not decompress to exactly {target.nbytes} "
+                             f"bytes ({filled})")
+        return out
 
-    def decode_bounded(self, buf: Any, max_nbytes: int) -> bytes:
-        return self._decode(buf, None, max_nbytes)
+    def decode_bounded(self, buf: Any, max_nbytes: int) -> Any:
+        target = np.empty(max_nbytes, dtype=np.uint8)
+        return target[:_gunzip_into(contiguous(buf), target)]
 
-    def _decode(self, buf: Any, out: Any, max_nbytes: int) -> Any:
-        src = io.BytesIO(contiguous(buf))
-        try:
-            with _gzip.GzipFile(fileobj=src, mode="rb") as f:
-                if out is None:
-                    # reading stops one byte past the bound: a bomb is not inflated
-                    data = f.read(max_nbytes + 1 if max_nbytes >= 0 else -1)
-                    if 0 <= max_nbytes < len(data):
-                        raise CodecError(f"gzip data decompresses to more than the "
-                                         f"{max_nbytes} bytes expected")
-                    return data
-                target = np.asarray(writable(out)).reshape(-1, order="A").view(np.uint8)
-                filled = f.readinto(target)
-                if filled != target.nbytes or f.read(1) != b"":
-                    raise CodecError(f"gzip data does not decompress to exactly "
-                                     f"{target.nbytes} bytes")
-                return out
-        except (OSError, EOFError, _pyzlib.error) as exc:
-            raise CodecError(f"invalid or truncated gzip data: {exc}") from exc
+
+def _gunzip_into(src: Any, target: np.ndarray) -> int:
+    """Inflate the gzip members of ``src`` into ``target`` (uint8) as ``GzipFile`` reads
+    them (one after another, zero bytes between them skipped, anything else an error), a
+    block at a time; returns the bytes written. Nothing is allocated beyond a block, and
+    a stream longer than ``target`` is refused one byte past its end."""
+    filled, rest = 0, src
+    try:
+        while len(rest):
+            member = _pyzlib.decompressobj(_pyzlib.MAX_WBITS | 16)
+            while True:
+                piece = member.decompress(rest, min(DECODE_BLOCK, target.nbytes - filled + 1))
+                if filled + len(piece) > target.nbytes:
+                    raise CodecError(f"gzip data decompresses to more than the "
+                                     f"{target.nbytes} bytes expected")
+                target[filled:filled + len(piece)] = np.frombuffer(piece, dtype=np.uint8)
+                filled += len(piece)
+                rest = member.unconsumed_tail
+                if member.eof or not (piece or rest):
+                    break
+            if not member.eof:
+                raise CodecError("invalid or truncated gzip data: the stream ends before "
+                                 "its end-of-stream marker")
+            rest = member.unused_data.lstrip(b"\0")
+    except _pyzlib.error as exc:
+        raise CodecError(f"invalid or truncated gzip data: {exc}") from exc
+    return filled
