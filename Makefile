@@ -11,7 +11,7 @@ CZARR_BLOSC ?= system
 BENCH_N ?= 5
 
 .PHONY: setup build demo demo-codecs test test-fast lint bench bench-history compare sdist \
-	vendor wheel clean docs
+	vendor wheel clean docs asan
 
 setup: $(STAMP) build $(ZARR2)/bin/python
 
@@ -42,6 +42,10 @@ test-fast: setup
 
 lint: setup
 	$(PY) -m ruff check czarr tests benchmarks asv_bench examples tools setup.py
+
+# the codec, copy, indexing and fuzz tests under AddressSanitizer + UBSan (a private build)
+asan: setup
+	$(PY) tools/sanitize.py
 
 demo-codecs: setup
 	$(PY) examples/codec_demo.py

@@ -13,7 +13,8 @@
 
 Unset, it is ``bundled`` when ``c-blosc/`` exists (an sdist, or after ``make vendor``) and
 ``system`` otherwise. ``CZARR_EXTENSIONS=blosc,copy`` limits a development build to some
-extensions.
+extensions; ``CZARR_OPTIMIZE=-O1`` replaces the extensions' ``-O3`` (the sanitizer build,
+``tools/sanitize.py``, compiles faster so).
 """
 
 from __future__ import annotations
@@ -248,7 +249,7 @@ def extensions() -> list[Extension]:
                 module,
                 [module.replace(".", "/") + ".pyx"],
                 define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-                extra_compile_args=["-O3"],
+                extra_compile_args=[os.environ.get("CZARR_OPTIMIZE", "-O3")],
                 **kwargs,
             )
         )
