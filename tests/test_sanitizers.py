@@ -6,7 +6,7 @@ are untouched), checks that the runtime catches a canary overflow, and runs the 
 copy, indexing, engine and fuzz tests (its ``TESTS``) under it in two processes, with
 hypothesis seeded. Every test must pass with no sanitizer report at all.
 
-Slow: about a minute of building and two of testing on two idle cores.
+Slow: about three minutes on two shared cores (a minute and a quarter of building).
 """
 
 from __future__ import annotations
@@ -57,5 +57,5 @@ def test_extensions_are_memory_safe_under_asan_and_ubsan(tmp_path):
     # the core of the list ran (files added by later work join when they exist)
     for path in ("tests/codecs", "tests/_core", "tests/test_selections.py"):
         assert path in summary["tests"]
-    assert summary["outcomes"].get("passed", 0) >= 1500, summary
+    assert summary["outcomes"].get("passed", 0) >= 1200, summary
     assert not summary["outcomes"].get("failed") and not summary["outcomes"].get("error")
