@@ -7,9 +7,9 @@ tracemalloc's peak (NumPy's and Python's allocations, the fetched chunk bytes am
 them) minus the output's size, and the process's peak RSS (``VmHWM``) minus its RSS
 before the read minus the output's size. Both must stay under ``threads x (a batch of
 fetched chunks + two chunk buffers)`` plus a constant, whatever the selection's size:
-without the engine's bound on a batch's bytes, one thread held every fetched chunk of
-its batch at once (the whole 735 MiB). Each read also checks its values. Slow: about
-10 s of writing and 4 reads of 2 GiB.
+without the engine's cap on a batch's bytes, one thread held every fetched chunk of its
+batch at once (the whole 735 MiB). Each read also checks its values. Slow: 4 reads of
+2 GiB, about 15 s.
 """
 
 from __future__ import annotations
@@ -33,9 +33,9 @@ CHUNK_NBYTES = CHUNK_ROWS * COLS * 8
 PATTERNS = 8                                    # chunk i holds base + i % PATTERNS
 # (start, stop, step) per axis
 SELECTIONS = {"full": [[None, None, None]], "strided": [[1, None, 3], [5, -5, 2]]}
-# what a thread may hold at once: a batch of fetched chunks (16 MiB of them, at least one
-# chunk: czarr.engine._BATCH_BYTES), a chunk buffer and the frame being decoded
-PER_THREAD = max(16 << 20, CHUNK_NBYTES) + 2 * CHUNK_NBYTES
+# what a thread may hold at once: a batch of fetched chunks (4 MiB of them, at least one
+# chunk: czarr.engine._MAX_BATCH_BYTES), a chunk buffer and the frame being decoded
+PER_THREAD = max(4 << 20, CHUNK_NBYTES) + 2 * CHUNK_NBYTES
 # what a read may allocate beyond the batches and chunk buffers of its threads: the
 # projection, the keys, NumPy's and Python's small objects
 TRACED_SLACK = 8 << 20
