@@ -29,3 +29,34 @@ cdef Py_ssize_t blosc_encode_into(const char* src, size_t srcsize, char* dest,
 cdef int blosc_header_sizes(const char* src, size_t srcsize, Py_ssize_t* nbytes,
                             Py_ssize_t* cbytes, Py_ssize_t* blocksize,
                             Py_ssize_t* typesize) noexcept nogil
+
+# A frame decoded block by block (czarr walks the blocks of lz4/zstd/zlib frames with byte
+# shuffle or none; other frames go through blosc_getitem a block at a time, or whole).
+# The caller owns the struct (on its stack) and `tmp`, a buffer of at least the frame's
+# decoded size, of which the block being read uses its first `blocksize` bytes.
+cdef enum:
+    CZARR_BLOCKS_LANES = 1       # czarr decodes each block, and unshuffles what is read
+    CZARR_BLOCKS_MEMCPY = 2      # stored uncompressed: the bytes follow the header
+    CZARR_BLOCKS_GETITEM = 3     # c-blosc decodes a block at a time (blosc_getitem)
+    CZARR_BLOCKS_WHOLE = 4       # c-blosc decodes the whole frame, once, into tmp
+
+cdef struct BloscBlocks:
+    const char* src
+    Py_ssize_t nbytes, cbytes, blocksize, typesize, nblocks
+    int flags, mode
+    bint shuffled                # tmp holds a block's lanes, not its bytes
+    char* tmp
+    Py_ssize_t block             # the block tmp holds (-1: none; nblocks: the whole frame)
+
+# Validate the header of `src` (it must decode to `nbytes`, at most `tmpsize`) and pick the
+# mode; `few`: only a small part will be read (then other frames go through getitem).
+cdef int blosc_blocks_open(BloscBlocks* bb, const char* src, size_t srcsize, char* tmp,
+                           size_t tmpsize, Py_ssize_t nbytes, bint few) noexcept nogil
+
+# Decoded bytes start <= x < stop into dest; blocks are decoded as reached (the last one
+# is kept, so increasing ranges decode each block once). 0 or a CZARR_BLOSC_E* code.
+cdef Py_ssize_t blosc_blocks_read(BloscBlocks* bb, Py_ssize_t start, Py_ssize_t stop,
+                                  char* dest) noexcept nogil
+
+# The decoded bytes themselves when the frame is stored uncompressed, else NULL.
+cdef const char* blosc_blocks_raw(const BloscBlocks* bb) noexcept nogil

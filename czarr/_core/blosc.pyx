@@ -17,6 +17,12 @@ from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 from cpython.ref cimport Py_DECREF, Py_XDECREF, PyObject
 from libc.stdint cimport int32_t, uint8_t, uint32_t
 
+from czarr._core.filters cimport unshuffle_range
+from czarr._core.lz4 cimport lz4_block_decode_into
+from czarr._core.zlib cimport zlib_decode_into
+from czarr._core.zstd cimport zstd_decode_into
+from libc.string cimport memcpy
+
 from czarr.errors import CodecError
 
 
@@ -189,6 +195,203 @@ cdef Py_ssize_t blosc_getitem_into(const char* src, size_t srcsize, Py_ssize_t s
     return ret
 
 
+# ---------------------------------------------------------------- block by block
+# c-blosc decodes a frame whole, into one buffer of the chunk's size. A reader that copies
+# parts of a chunk elsewhere (a strided region of an output array) rather wants each
+# block as it comes, while it is in cache, and only the blocks it needs. For the frames
+# c-blosc writes by default (lz4/lz4hc, zstd or zlib; byte shuffle or none) czarr walks
+# the blocks itself: each block's splits are decompressed by the same libraries into a
+# block-sized buffer, and any byte range of the block is then unshuffled straight to
+# where it is wanted. Other frames (bit shuffle, blosclz, snappy) go through c-blosc: a
+# block at a time with blosc_getitem when only a small part is wanted, else whole.
+
+cdef enum:
+    _MIN_SPLIT_ITEMS = 128    # c-blosc splits a block into its lanes only from here
+    _MAX_SPLITS = 16          # ... and for type sizes up to this
+    _FLAG_DONT_SPLIT = 0x10
+    _FORMAT_LZ4 = 1
+    _FORMAT_ZLIB = 3
+    _FORMAT_ZSTD = 4
+
+
+cdef inline Py_ssize_t _decompress_split(int compformat, const char* src, Py_ssize_t srcsize,
+                                         char* dest, Py_ssize_t destsize) noexcept nogil:
+    cdef Py_ssize_t ret
+    if compformat == _FORMAT_LZ4:
+        ret = lz4_block_decode_into(src, srcsize, dest, destsize)
+    elif compformat == _FORMAT_ZSTD:
+        ret = zstd_decode_into(src, srcsize, dest, destsize)
+    else:
+        ret = zlib_decode_into(src, srcsize, dest, destsize)
+    return 0 if ret == destsize else CZARR_BLOSC_ECORRUPT
+
+
+cdef Py_ssize_t _decode_block(BloscBlocks* bb, Py_ssize_t j, char* dest) noexcept nogil:
+    """Block ``j`` as stored (its lanes when byte-shuffled) into ``dest``."""
+    cdef const uint8_t* src = <const uint8_t*>bb.src
+    cdef Py_ssize_t bsize = bb.blocksize, nsplits = 1, neblock, s, off, csize, ret
+    cdef bint leftover = j == bb.nblocks - 1 and bb.nbytes % bb.blocksize != 0
+    if leftover:
+        bsize = bb.nbytes - j * bb.blocksize
+    if bb.mode == CZARR_BLOCKS_GETITEM:
+        ret = blosc_getitem_into(bb.src, bb.cbytes, j * bb.blocksize // bb.typesize,
+                                 bsize // bb.typesize, dest, bsize)
+        return ret if ret < 0 else 0
+    if (not (bb.flags & _FLAG_DONT_SPLIT) and bb.typesize <= _MAX_SPLITS
+            and bsize // bb.typesize >= _MIN_SPLIT_ITEMS and not leftover):
+        nsplits = bb.typesize
+    neblock = bsize // nsplits
+    if neblock * nsplits != bsize:
+        return CZARR_BLOSC_ECORRUPT
+    off = _le32(src + BLOSC_MIN_HEADER_LENGTH + 4 * j)
+    for s in range(nsplits):
+        if off < 0 or off > bb.cbytes - 4:  # c-blosc's checks, no stricter
+            return CZARR_BLOSC_ECORRUPT
+        csize = _le32(src + off)
+        off += 4
+        if csize < 0 or csize > bb.cbytes - off:
+            return CZARR_BLOSC_ECORRUPT
+        if csize == neblock:  # stored uncompressed
+            memcpy(dest + s * neblock, src + off, neblock)
+        else:
+            ret = _decompress_split(bb.flags >> 5, <const char*>src + off, csize,
+                                    dest + s * neblock, neblock)
+            if ret < 0:
+                return ret
+        off += csize
+    return 0
+
+
+cdef inline void _unshuffle_bytes(const unsigned char* lanes, Py_ssize_t neq,
+                                  Py_ssize_t ts, Py_ssize_t lo, Py_ssize_t hi,
+                                  unsigned char* dest) noexcept nogil:
+    # bytes lo <= x < hi, all inside the block's whole items, one by one
+    cdef Py_ssize_t x
+    for x in range(lo, hi):
+        dest[x - lo] = lanes[(x % ts) * neq + x // ts]
+
+
+cdef void _unshuffle_part(const unsigned char* lanes, Py_ssize_t bsize, Py_ssize_t ts,
+                          Py_ssize_t lo, Py_ssize_t hi, unsigned char* dest) noexcept nogil:
+    """Bytes ``lo <= x < hi`` of a byte-shuffled block of ``bsize`` bytes: whole items
+    from their lanes, a cut item byte by byte, the bytes after the last whole item (the
+    shuffle leaves them in place) as they are."""
+    cdef Py_ssize_t neq = bsize // ts, body = neq * ts, x = lo, e0, e1, end
+    end = hi if hi < body else body
+    if x < end and x % ts:
+        e0 = (x // ts + 1) * ts
+        e0 = e0 if e0 < end else end
+        _unshuffle_bytes(lanes, neq, ts, x, e0, dest)
+        dest += e0 - x
+        x = e0
+    if x < end:
+        e0 = x // ts
+        e1 = end // ts
+        if e1 > e0:
+            unshuffle_range(lanes, dest, neq, ts, e0, e1)
+            dest += (e1 - e0) * ts
+            x = e1 * ts
+        if x < end:
+            _unshuffle_bytes(lanes, neq, ts, x, end, dest)
+            dest += end - x
+            x = end
+    if x < hi:
+        memcpy(dest, lanes + x, hi - x)
+
+
+cdef int blosc_blocks_open(BloscBlocks* bb, const char* src, size_t srcsize, char* tmp,
+                           size_t tmpsize, Py_ssize_t nbytes, bint few) noexcept nogil:
+    cdef Header h
+    cdef int err = _read_header(src, srcsize, &h)
+    cdef int compformat
+    if err < 0:
+        return err
+    if h.nbytes != nbytes:
+        return CZARR_BLOSC_EDEST
+    bb.src = src
+    bb.nbytes = h.nbytes
+    bb.cbytes = h.cbytes
+    bb.typesize = h.typesize
+    bb.flags = h.flags
+    bb.tmp = tmp
+    bb.block = -1
+    bb.shuffled = False
+    if h.nbytes == 0:
+        bb.blocksize = 1
+        bb.nblocks = 0
+        bb.mode = CZARR_BLOCKS_MEMCPY
+        return 0
+    bb.blocksize = h.blocksize
+    bb.nblocks = h.nbytes // h.blocksize + (1 if h.nbytes % h.blocksize else 0)
+    if <size_t>h.nbytes > tmpsize:
+        return CZARR_BLOSC_EDEST
+    compformat = h.flags >> 5
+    if h.flags & BLOSC_MEMCPYED:
+        bb.mode = CZARR_BLOCKS_MEMCPY
+    elif (not (h.flags & BLOSC_DOBITSHUFFLE) and compformat in (_FORMAT_LZ4, _FORMAT_ZLIB,
+                                                               _FORMAT_ZSTD)):
+        bb.mode = CZARR_BLOCKS_LANES
+        bb.shuffled = (h.flags & BLOSC_DOSHUFFLE) and h.typesize > 1
+    elif few and h.blocksize % h.typesize == 0 and h.nbytes % h.typesize == 0:
+        bb.mode = CZARR_BLOCKS_GETITEM
+    else:
+        bb.mode = CZARR_BLOCKS_WHOLE
+    return 0
+
+
+cdef const char* blosc_blocks_raw(const BloscBlocks* bb) noexcept nogil:
+    return bb.src + BLOSC_MAX_OVERHEAD if bb.mode == CZARR_BLOCKS_MEMCPY else NULL
+
+
+cdef Py_ssize_t blosc_blocks_read(BloscBlocks* bb, Py_ssize_t start, Py_ssize_t stop,
+                                  char* dest) noexcept nogil:
+    cdef Py_ssize_t j, b0, bsize, lo, hi, ret
+    if start < 0 or stop > bb.nbytes or start > stop:
+        return CZARR_BLOSC_ERANGE
+    if bb.mode == CZARR_BLOCKS_MEMCPY:
+        memcpy(dest, bb.src + BLOSC_MAX_OVERHEAD + start, stop - start)
+        return 0
+    if bb.mode == CZARR_BLOCKS_WHOLE:
+        if bb.block < 0 and start == 0 and stop == bb.nbytes:
+            ret = blosc_decode_into(bb.src, bb.cbytes, dest, bb.nbytes, 1)
+            return ret if ret < 0 else 0
+        if bb.block < 0:
+            ret = blosc_decode_into(bb.src, bb.cbytes, bb.tmp, bb.nbytes, 1)
+            if ret < 0:
+                return ret
+            bb.block = bb.nblocks
+        memcpy(dest, bb.tmp + start, stop - start)
+        return 0
+    while start < stop:
+        j = start // bb.blocksize
+        b0 = j * bb.blocksize
+        bsize = bb.nbytes - b0 if bb.nbytes - b0 < bb.blocksize else bb.blocksize
+        lo = start - b0
+        hi = stop - b0 if stop - b0 < bsize else bsize
+        if j != bb.block:
+            if not bb.shuffled and lo == 0 and hi == bsize:
+                # a whole block that needs no unshuffling goes straight to dest
+                ret = _decode_block(bb, j, dest)
+                if ret < 0:
+                    return ret
+                dest += bsize
+                start = b0 + bsize
+                continue
+            bb.block = -1
+            ret = _decode_block(bb, j, bb.tmp)
+            if ret < 0:
+                return ret
+            bb.block = j
+        if bb.shuffled:
+            _unshuffle_part(<const unsigned char*>bb.tmp, bsize, bb.typesize, lo, hi,
+                            <unsigned char*>dest)
+        else:
+            memcpy(dest, bb.tmp + lo, hi - lo)
+        dest += hi - lo
+        start = b0 + hi
+    return 0
+
+
 cdef Py_ssize_t blosc_encode_into(const char* src, size_t srcsize, char* dest,
                                   size_t destsize, const char* cname, int clevel,
                                   int shuffle, size_t typesize, size_t blocksize,
@@ -357,6 +560,43 @@ def getitem(source, Py_ssize_t start, Py_ssize_t nitems, dest=None):
                                              <char*>dst.buf, dst.len)
             finally:
                 PyBuffer_Release(&dst)
+        if ret < 0:
+            _raise(ret)
+    finally:
+        PyBuffer_Release(&src)
+    return dest
+
+
+def decode_range(source, Py_ssize_t start, Py_ssize_t stop, bint few=False):
+    """Bytes ``start:stop`` of a Blosc frame's decoded data, decoded block by block as
+    the compiled read loop does (only the blocks holding them are decompressed).
+    ``few=True`` takes the path of a small read for frames czarr does not decode itself
+    (c-blosc's getitem a block at a time instead of the whole frame). Returns ``bytes``.
+    """
+    cdef Py_buffer src
+    cdef BloscBlocks bb
+    cdef Py_ssize_t nbytes = 0, cbytes = 0, blocksize = 0, typesize = 0, ret
+    cdef char* tbuf
+    cdef char* out
+    cdef int err
+    PyObject_GetBuffer(source, &src, PyBUF_ANY_CONTIGUOUS)
+    try:
+        err = blosc_header_sizes(<const char*>src.buf, src.len, &nbytes, &cbytes,
+                                 &blocksize, &typesize)
+        if err < 0:
+            _raise(err)
+        if not 0 <= start <= stop <= nbytes:
+            raise CodecError(f"bytes {start}:{stop} are outside the {nbytes} decoded bytes "
+                             "of the Blosc frame")
+        tmp = PyBytes_FromStringAndSize(NULL, nbytes)
+        dest = PyBytes_FromStringAndSize(NULL, stop - start)
+        tbuf = PyBytes_AS_STRING(tmp)
+        out = PyBytes_AS_STRING(dest)
+        with nogil:
+            ret = blosc_blocks_open(&bb, <const char*>src.buf, src.len, tbuf, nbytes, nbytes,
+                                    few)
+            if ret == 0:
+                ret = blosc_blocks_read(&bb, start, stop, out)
         if ret < 0:
             _raise(ret)
     finally:

@@ -18,8 +18,8 @@ cimport numpy as cnp
 cnp.import_array()
 
 
-cdef int _simplify(Py_ssize_t* shape, Py_ssize_t* s1, Py_ssize_t* s2, int ndim,
-                   Py_ssize_t itemsize) noexcept nogil:
+cdef int simplify_strides(Py_ssize_t* shape, Py_ssize_t* s1, Py_ssize_t* s2, int ndim,
+                          Py_ssize_t itemsize) noexcept nogil:
     """Drop length-1 dims, put the smallest |s1| stride last and merge contiguous
     neighbours, in place. Returns the new ndim, or -1 when the region is empty."""
     cdef int i, j, n = 0
@@ -115,7 +115,7 @@ cdef void copy_strided(char* dst, const Py_ssize_t* dst_strides,
         sh[i] = shape[i]
         ds[i] = dst_strides[i]
         ss[i] = src_strides[i]
-    nd = _simplify(sh, ds, ss, ndim, itemsize)
+    nd = simplify_strides(sh, ds, ss, ndim, itemsize)
     if nd < 0:
         return
     if nd == 0:
@@ -158,7 +158,7 @@ cdef void fill_strided(char* dst, const Py_ssize_t* dst_strides,
         sh[i] = shape[i]
         ds[i] = dst_strides[i]
         unused[i] = 0
-    nd = _simplify(sh, ds, unused, ndim, itemsize)
+    nd = simplify_strides(sh, ds, unused, ndim, itemsize)
     if nd < 0:
         return
     if nd == 0:

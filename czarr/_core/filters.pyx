@@ -34,12 +34,12 @@ cdef inline void _shuffle_block(const unsigned char* src, unsigned char* dest,
 cdef inline void _unshuffle_block(const unsigned char* src, unsigned char* dest,
                                   size_t nitems, size_t itemsize, size_t start,
                                   size_t stop) noexcept nogil:
-    # item by item: dest is written contiguously, each of the itemsize lanes of src is
-    # read sequentially
+    # item by item: dest (item `start` first) is written contiguously, each of the
+    # itemsize lanes of src is read sequentially
     cdef size_t i, b
     cdef unsigned char* item
     for i in range(start, stop):
-        item = dest + i * itemsize
+        item = dest + (i - start) * itemsize
         for b in range(itemsize):
             item[b] = src[b * nitems + i]
 
@@ -72,14 +72,19 @@ cdef void shuffle_into(const unsigned char* src, unsigned char* dest, size_t nit
 
 cdef void unshuffle_into(const unsigned char* src, unsigned char* dest, size_t nitems,
                          size_t itemsize) noexcept nogil:
+    unshuffle_range(src, dest, nitems, itemsize, 0, nitems)
+
+
+cdef void unshuffle_range(const unsigned char* src, unsigned char* dest, size_t nitems,
+                          size_t itemsize, size_t first, size_t last) noexcept nogil:
     cdef size_t block, start, stop
     if itemsize <= 1:
-        memcpy(dest, src, nitems * itemsize)
+        memcpy(dest, src + first, last - first)
         return
     block = _BLOCK_BYTES // itemsize if itemsize < _BLOCK_BYTES else 1
-    start = 0
-    while start < nitems:
-        stop = start + block if nitems - start > block else nitems
+    start = first
+    while start < last:
+        stop = start + block if last - start > block else last
         if itemsize == 2:
             _unshuffle_block(src, dest, nitems, 2, start, stop)
         elif itemsize == 4:
@@ -90,6 +95,7 @@ cdef void unshuffle_into(const unsigned char* src, unsigned char* dest, size_t n
             _unshuffle_block(src, dest, nitems, 16, start, stop)
         else:
             _unshuffle_block(src, dest, nitems, itemsize, start, stop)
+        dest += (stop - start) * itemsize
         start = stop
 
 
