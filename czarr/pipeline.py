@@ -159,6 +159,19 @@ class ChunkPipeline:
         raise ChunkDecodeError(
             f"chunk {key!r} could not be decoded: {reasons.get(code, f'error {code}')}")
 
+    def encode_view(self, view: np.ndarray) -> bytes | None:
+        """Encode a chunk given as a chunk-shaped view of any strides (its part of the
+        array being written) without copying it into a chunk buffer first: czarr's Blosc
+        with no filters (lz4, byte shuffle or none) gathers and compresses it a block at a
+        time, into the bytes :meth:`encode` makes of its copy. ``None`` when this pipeline
+        cannot: then copy the view into a chunk buffer and :meth:`encode` that."""
+        c = self.compressor
+        if self.filters or type(c) is not Blosc or view.dtype.hasobject:
+            return None
+        raw = view.view(np.dtype((np.void, view.dtype.itemsize)))
+        return _blosc.compress_strided(raw, c.cname, c.clevel, c.shuffle, c.blocksize,
+                                       self.order)
+
     def encode(self, chunk: np.ndarray) -> Any:
         """Encode a contiguous chunk array into the bytes to store."""
         buf: Any = np.asarray(chunk) if isinstance(chunk, np.generic) else chunk

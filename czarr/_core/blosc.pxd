@@ -13,6 +13,7 @@ cdef enum:
     CZARR_BLOSC_ECORRUPT = -6    # the library rejected the compressed data
     CZARR_BLOSC_ERANGE = -7      # getitem range outside the buffer
     CZARR_BLOSC_EPARAM = -8      # invalid compression parameter
+    CZARR_BLOSC_EUNSUPPORTED = -9  # settings blosc_encode_strided leaves to c-blosc
 
 cdef Py_ssize_t blosc_decode_into(const char* src, size_t srcsize, char* dest,
                                   size_t destsize, int nthreads) noexcept nogil
@@ -60,3 +61,17 @@ cdef Py_ssize_t blosc_blocks_read(BloscBlocks* bb, Py_ssize_t start, Py_ssize_t 
 
 # The decoded bytes themselves when the frame is stored uncompressed, else NULL.
 cdef const char* blosc_blocks_raw(const BloscBlocks* bb) noexcept nogil
+
+# Compress an array given by its data pointer, shape and byte strides (outermost dimension
+# of its memory order first; any strides) into a Blosc frame of `itemsize`-byte items,
+# gathering it a block at a time into `tmp` (2 * block size bytes; twice the array's size
+# always suffices). The frame is c-blosc's (blosc_compress_ctx, one thread) byte for byte.
+# lz4 with byte shuffle or none only: else CZARR_BLOSC_EUNSUPPORTED. `compcode` is
+# c-blosc's compressor code; destsize must be at least the array's bytes + 16. Returns the
+# frame's size or a CZARR_BLOSC_E* code.
+cdef Py_ssize_t blosc_encode_strided(const char* src, const Py_ssize_t* shape,
+                                     const Py_ssize_t* strides, int ndim,
+                                     Py_ssize_t itemsize, char* dest, size_t destsize,
+                                     int compcode, int clevel, int shuffle,
+                                     Py_ssize_t typesize, Py_ssize_t blocksize,
+                                     char* tmp) noexcept nogil

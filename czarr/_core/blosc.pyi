@@ -18,6 +18,9 @@ COMPRESSORS: tuple[str, ...]
 def compress(source: Buffer, cname: str | bytes = "lz4", clevel: int = 5,
              shuffle: int = 1, typesize: int | None = None, blocksize: int = 0,
              numinternalthreads: int = 1) -> bytes: ...
+def compress_strided(source: Buffer, cname: str | bytes = "lz4", clevel: int = 5,
+                     shuffle: int = 1, blocksize: int = 0,
+                     order: str = "C") -> bytes | None: ...
 def decompress(source: Buffer, dest: _D | None = None,
                numinternalthreads: int = 1) -> bytes | _D: ...
 def getitem(source: Buffer, start: int, nitems: int,

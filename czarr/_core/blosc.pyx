@@ -11,16 +11,17 @@ bytes than the buffer holds is refused, as is one whose ``nbytes`` differs from 
 checks leak that buffer on failure, so the range is checked here first.
 """
 
-from cpython.buffer cimport (PyBUF_ANY_CONTIGUOUS, PyBUF_WRITABLE, PyBuffer_Release,
-                             PyObject_GetBuffer)
+from cpython.buffer cimport (PyBUF_ANY_CONTIGUOUS, PyBUF_STRIDES, PyBUF_WRITABLE,
+                             PyBuffer_Release, PyObject_GetBuffer)
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
-from cpython.ref cimport Py_DECREF, Py_XDECREF, PyObject
 from libc.stdint cimport int32_t, uint8_t, uint32_t
 
-from czarr._core.filters cimport unshuffle_range
-from czarr._core.lz4 cimport lz4_block_decode_into
+from czarr._core.copy cimport gather_bytes
+from czarr._core.filters cimport shuffle_into, unshuffle_range
+from czarr._core.lz4 cimport lz4_block_decode_into, lz4_block_encode_into
 from czarr._core.zlib cimport zlib_decode_into
 from czarr._core.zstd cimport zstd_decode_into
+from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy
 
 from czarr.errors import CodecError
@@ -49,12 +50,6 @@ cdef extern from "blosc.h" nogil:
     const char* blosc_list_compressors()
 
 
-cdef extern from "Python.h":
-    PyObject* _bytes_new "PyBytes_FromStringAndSize"(const char* v, Py_ssize_t n)
-    int _PyBytes_Resize(PyObject** b, Py_ssize_t n)
-    char* _bytes_data "PyBytes_AS_STRING"(PyObject* b)
-
-
 VERSION_STRING: str = BLOSC_VERSION_STRING.decode("ascii")
 MAX_OVERHEAD: int = BLOSC_MAX_OVERHEAD
 MAX_BUFFERSIZE: int = BLOSC_MAX_BUFFERSIZE
@@ -75,6 +70,7 @@ _MESSAGES = {
     CZARR_BLOSC_ECORRUPT: "corrupt Blosc data",
     CZARR_BLOSC_ERANGE: "item range outside the compressed buffer",
     CZARR_BLOSC_EPARAM: "invalid Blosc compression parameter",
+    CZARR_BLOSC_EUNSUPPORTED: "settings left to c-blosc",
 }
 
 cdef enum:
@@ -392,6 +388,180 @@ cdef Py_ssize_t blosc_blocks_read(BloscBlocks* bb, Py_ssize_t start, Py_ssize_t 
     return 0
 
 
+# ---------------------------------------------------------------- encoding from a view
+# The write side of the same idea: a chunk whose part of the source array is strided is
+# compressed a block at a time, each block gathered from the source (gather_bytes) into a
+# block-sized buffer just before it is shuffled and compressed, instead of gathering the
+# whole chunk first and compressing it afterwards. The frame is c-blosc's, byte for byte
+# (c-blosc 1.x's block size, split and incompressible-data rules, lz4 with its
+# acceleration), so only what c-blosc does the same way on every build is done here: lz4
+# with byte shuffle or none. Other settings return CZARR_BLOSC_EUNSUPPORTED.
+
+cdef enum:
+    _L1 = 32 * 1024
+    _MIN_BUFFERSIZE = 128
+    _COMPCODE_LZ4 = 1          # c-blosc's compressor codes (not the header's formats)
+    _COMPCODE_LZ4HC = 2
+    _COMPCODE_ZLIB = 4
+    _COMPCODE_ZSTD = 5
+    _VERSION_FORMAT = 2
+
+
+cdef inline bint _split_block(int compcode, Py_ssize_t typesize,
+                              Py_ssize_t blocksize) noexcept nogil:
+    # c-blosc's default split mode (forward compatible): every codec but zstd, for items
+    # of up to 16 bytes and blocks of at least 128 of them
+    return (compcode != _COMPCODE_ZSTD and typesize <= _MAX_SPLITS
+            and blocksize // typesize >= _MIN_BUFFERSIZE)
+
+
+cdef Py_ssize_t _compute_blocksize(int compcode, int clevel, Py_ssize_t typesize,
+                                   Py_ssize_t nbytes, Py_ssize_t forced) noexcept nogil:
+    """c-blosc 1.x's block size for these settings."""
+    cdef Py_ssize_t bs = nbytes
+    cdef bint hcr = compcode in (_COMPCODE_LZ4HC, _COMPCODE_ZLIB, _COMPCODE_ZSTD)
+    if nbytes < typesize:
+        return 1
+    if forced:
+        bs = forced
+        if bs < _MIN_BUFFERSIZE:
+            bs = _MIN_BUFFERSIZE
+        if bs > BLOSC_MAX_BLOCKSIZE:
+            bs = BLOSC_MAX_BLOCKSIZE
+    elif nbytes >= _L1:
+        bs = _L1 * 2 if hcr else _L1
+        if clevel == 0:
+            bs //= 4
+        elif clevel == 1:
+            bs //= 2
+        elif clevel == 3:
+            bs *= 2
+        elif clevel in (4, 5):
+            bs *= 4
+        elif clevel in (6, 7, 8):
+            bs *= 8
+        elif clevel == 9:
+            bs *= 16 if hcr else 8
+    if clevel > 0 and _split_block(compcode, typesize, bs):
+        if bs > (1 << 18):
+            bs = 1 << 18
+        bs *= typesize
+        if bs < (1 << 16):
+            bs = 1 << 16
+        if bs > (1 << 20):
+            bs = 1 << 20
+    if bs > nbytes:
+        bs = nbytes
+    if bs > typesize:
+        bs = bs // typesize * typesize
+    return bs
+
+
+cdef inline void _put_le32(char* p, Py_ssize_t v) noexcept nogil:
+    p[0] = <char>(v & 0xFF)
+    p[1] = <char>((v >> 8) & 0xFF)
+    p[2] = <char>((v >> 16) & 0xFF)
+    p[3] = <char>((v >> 24) & 0xFF)
+
+
+cdef Py_ssize_t blosc_encode_strided(const char* src, const Py_ssize_t* shape,
+                                     const Py_ssize_t* strides, int ndim,
+                                     Py_ssize_t itemsize, char* dest, size_t destsize,
+                                     int compcode, int clevel, int shuffle,
+                                     Py_ssize_t typesize, Py_ssize_t blocksize,
+                                     char* tmp) noexcept nogil:
+    cdef Py_ssize_t nbytes = itemsize, nblocks, leftover, j, bsize, b0, ntbytes, s
+    cdef Py_ssize_t nsplits, neblock, maxout, cbytes, neq
+    cdef int flags = 0, d
+    cdef char* block = tmp
+    cdef char* lanes
+    cdef const char* part
+    cdef bint memcpyed, doshuffle, contiguous
+    for d in range(ndim):
+        nbytes *= shape[d]
+    if (compcode != _COMPCODE_LZ4 or shuffle < 0 or shuffle > 1 or clevel < 0 or clevel > 9
+            or typesize < 1 or ndim < 1):
+        return CZARR_BLOSC_EUNSUPPORTED
+    if nbytes > BLOSC_MAX_BUFFERSIZE or <size_t>nbytes + BLOSC_MAX_OVERHEAD > destsize:
+        return CZARR_BLOSC_EPARAM
+    if typesize > BLOSC_MAX_TYPESIZE:
+        typesize = 1
+    blocksize = _compute_blocksize(compcode, clevel, typesize, nbytes, blocksize)
+    lanes = tmp + blocksize
+    contiguous = ndim == 1 and strides[0] == itemsize
+    nblocks = nbytes // blocksize if nbytes else 0
+    leftover = nbytes % blocksize if nbytes else 0
+    if leftover:
+        nblocks += 1
+    memcpyed = clevel == 0 or nbytes < _MIN_BUFFERSIZE
+    if memcpyed:
+        flags |= BLOSC_MEMCPYED
+    if shuffle == 1:
+        flags |= BLOSC_DOSHUFFLE
+    if not _split_block(compcode, typesize, blocksize):
+        flags |= _FLAG_DONT_SPLIT
+    flags |= _FORMAT_LZ4 << 5
+    doshuffle = shuffle == 1 and typesize > 1
+    dest[0] = <char>_VERSION_FORMAT
+    dest[1] = <char>1   # lz4's format version
+    dest[3] = <char>typesize
+    _put_le32(dest + 4, nbytes)
+    _put_le32(dest + 8, blocksize)
+    ntbytes = 0
+    if not memcpyed:
+        ntbytes = BLOSC_MIN_HEADER_LENGTH + 4 * nblocks
+        for j in range(nblocks):
+            _put_le32(dest + BLOSC_MIN_HEADER_LENGTH + 4 * j, ntbytes)
+            b0 = j * blocksize
+            bsize = leftover if j == nblocks - 1 and leftover else blocksize
+            if contiguous:
+                block = <char*>src + b0
+            else:
+                gather_bytes(block, src, shape, strides, ndim, itemsize, b0, b0 + bsize)
+            part = block
+            if doshuffle:
+                neq = bsize // typesize
+                shuffle_into(<const unsigned char*>block, <unsigned char*>lanes, neq, typesize)
+                if bsize > neq * typesize:
+                    memcpy(lanes + neq * typesize, block + neq * typesize,
+                           bsize - neq * typesize)
+                part = lanes
+            nsplits = typesize if not (flags & _FLAG_DONT_SPLIT) and not (
+                j == nblocks - 1 and leftover) else 1
+            neblock = bsize // nsplits
+            for s in range(nsplits):
+                ntbytes += 4
+                maxout = neblock
+                if ntbytes + maxout > <Py_ssize_t>destsize:
+                    maxout = destsize - ntbytes
+                    if maxout <= 0:
+                        ntbytes = 0
+                        break
+                cbytes = lz4_block_encode_into(part + s * neblock, neblock, dest + ntbytes,
+                                               maxout, 10 - clevel)
+                if cbytes < 0 or cbytes > maxout:
+                    return CZARR_BLOSC_ECORRUPT
+                if cbytes == 0 or cbytes == neblock:
+                    if ntbytes + neblock > <Py_ssize_t>destsize:
+                        ntbytes = 0
+                        break
+                    memcpy(dest + ntbytes, part + s * neblock, neblock)
+                    cbytes = neblock
+                _put_le32(dest + ntbytes - 4, cbytes)
+                ntbytes += cbytes
+            if ntbytes == 0:
+                break
+    if memcpyed or ntbytes == 0:
+        # stored uncompressed: at the outset, or because the data does not compress
+        flags |= BLOSC_MEMCPYED
+        gather_bytes(dest + BLOSC_MAX_OVERHEAD, src, shape, strides, ndim, itemsize, 0,
+                     nbytes)
+        ntbytes = BLOSC_MAX_OVERHEAD + nbytes
+    dest[2] = <char>flags
+    _put_le32(dest + 12, ntbytes)
+    return ntbytes
+
+
 cdef Py_ssize_t blosc_encode_into(const char* src, size_t srcsize, char* dest,
                                   size_t destsize, const char* cname, int clevel,
                                   int shuffle, size_t typesize, size_t blocksize,
@@ -440,7 +610,6 @@ def compress(source, cname="lz4", int clevel=5, int shuffle=SHUFFLE, typesize=No
     cdef const char* cname_p = cname_b
     cdef size_t ts
     cdef Py_ssize_t ret, destsize
-    cdef PyObject* raw
     cdef char* out
     if clevel < 0 or clevel > 9:
         raise CodecError(f"Blosc clevel must be between 0 and 9, got {clevel}")
@@ -461,24 +630,90 @@ def compress(source, cname="lz4", int clevel=5, int shuffle=SHUFFLE, typesize=No
             raise CodecError(f"Blosc cannot compress more than {BLOSC_MAX_BUFFERSIZE} "
                              f"bytes, got {src.len}")
         destsize = src.len + BLOSC_MAX_OVERHEAD
-        raw = _bytes_new(NULL, destsize)
-        if raw == NULL:
+        # compressed into scratch space, then copied out at its size: the scratch is
+        # freed at once and reused by the next call, where a shrunk bytes object would
+        # leave the allocator fresh pages to fault in for every chunk
+        out = <char*>malloc(destsize)
+        if out == NULL:
             raise MemoryError()
-        out = _bytes_data(raw)
-        with nogil:
-            ret = blosc_encode_into(<const char*>src.buf, src.len, out,
-                                    destsize, cname_p, clevel, shuffle, ts, blocksize,
-                                    numinternalthreads)
-        if ret < 0:
-            Py_XDECREF(raw)
-            _raise(ret)
+        try:
+            with nogil:
+                ret = blosc_encode_into(<const char*>src.buf, src.len, out,
+                                        destsize, cname_p, clevel, shuffle, ts, blocksize,
+                                        numinternalthreads)
+            if ret < 0:
+                _raise(ret)
+            return PyBytes_FromStringAndSize(out, ret)
+        finally:
+            free(out)
     finally:
         PyBuffer_Release(&src)
-    if _PyBytes_Resize(&raw, ret) < 0:
-        raise MemoryError()
-    result = <object>raw
-    Py_DECREF(result)
-    return result
+
+
+def compress_strided(source, cname="lz4", int clevel=5, int shuffle=SHUFFLE,
+                     Py_ssize_t blocksize=0, order="C"):
+    """Compress an array of any strides (a strided view of a larger array, reversed or
+    broadcast) into the Blosc frame ``compress`` makes of its contiguous copy in
+    ``order`` ('C' or 'F'), byte for byte, gathering it a block at a time rather than
+    copying it whole first (see ``blosc_encode_strided``). The type size is the item
+    size. Returns ``None`` for the settings that path leaves to c-blosc (anything but
+    lz4 with byte shuffle or none): then compress a contiguous copy."""
+    cdef Py_buffer src
+    cdef Py_ssize_t shape[64]
+    cdef Py_ssize_t strides[64]
+    cdef Py_ssize_t nbytes, bs, ret, d, k
+    cdef char* out
+    cdef char* tmp
+    cdef int nd, code
+    cdef bytes cname_b = _cname_bytes(cname)
+    if clevel < 0 or clevel > 9:
+        raise CodecError(f"Blosc clevel must be between 0 and 9, got {clevel}")
+    if blocksize < 0:
+        raise CodecError(f"Blosc blocksize must be >= 0, got {blocksize}")
+    if order not in ("C", "F"):
+        raise ValueError(f"order must be 'C' or 'F', got {order!r}")
+    code = blosc_compname_to_compcode(cname_b)
+    if code != _COMPCODE_LZ4 or shuffle not in (NOSHUFFLE, SHUFFLE):
+        return None
+    PyObject_GetBuffer(source, &src, PyBUF_STRIDES)
+    try:
+        nd = src.ndim
+        if nd < 1 or nd > 64 or src.itemsize < 1:
+            return None
+        nbytes = src.len
+        k = 0
+        for d in range(nd):  # the memory order's outermost dimension first
+            shape[k] = src.shape[d if order == "C" else nd - 1 - d]
+            strides[k] = src.strides[d if order == "C" else nd - 1 - d]
+            # merged into the previous dimension when it continues it in memory
+            if k and strides[k - 1] == strides[k] * shape[k]:
+                shape[k - 1] *= shape[k]
+                strides[k - 1] = strides[k]
+            else:
+                k += 1
+        nd = k
+        if nbytes > BLOSC_MAX_BUFFERSIZE:
+            raise CodecError(f"Blosc cannot compress more than {BLOSC_MAX_BUFFERSIZE} "
+                             f"bytes, got {nbytes}")
+        bs = _compute_blocksize(code, clevel, src.itemsize if src.itemsize <= 255 else 1,
+                                nbytes, blocksize)
+        out = <char*>malloc(nbytes + BLOSC_MAX_OVERHEAD + 2 * bs)
+        if out == NULL:
+            raise MemoryError()
+        tmp = out + nbytes + BLOSC_MAX_OVERHEAD
+        try:
+            with nogil:
+                ret = blosc_encode_strided(<const char*>src.buf, shape, strides, nd,
+                                           src.itemsize, out, nbytes + BLOSC_MAX_OVERHEAD,
+                                           code, clevel, shuffle, src.itemsize, blocksize,
+                                           tmp)
+            if ret < 0:
+                _raise(ret)
+            return PyBytes_FromStringAndSize(out, ret)
+        finally:
+            free(out)
+    finally:
+        PyBuffer_Release(&src)
 
 
 def decompress(source, dest=None, int numinternalthreads=1):

@@ -14,6 +14,13 @@ cdef void copy_strided(char* dst, const Py_ssize_t* dst_strides,
                        const char* src, const Py_ssize_t* src_strides,
                        const Py_ssize_t* shape, int ndim, Py_ssize_t itemsize) noexcept nogil
 
+# Bytes start <= x < stop of an array in the memory order given by shape/strides
+# (outermost dimension first; any strides) into the contiguous dest: a part of the
+# array's contiguous copy, without making the rest of it.
+cdef void gather_bytes(char* dest, const char* src, const Py_ssize_t* shape,
+                       const Py_ssize_t* strides, int ndim, Py_ssize_t itemsize,
+                       Py_ssize_t start, Py_ssize_t stop) noexcept nogil
+
 cdef void fill_strided(char* dst, const Py_ssize_t* dst_strides,
                        const Py_ssize_t* shape, int ndim,
                        const char* value, Py_ssize_t itemsize) noexcept nogil

@@ -102,6 +102,13 @@ cdef Py_ssize_t lz4_encode_into(const char* src, size_t srcsize, char* dest,
     return ret + 4
 
 
+cdef Py_ssize_t lz4_block_encode_into(const char* src, size_t srcsize, char* dest,
+                                      size_t destsize, int acceleration) noexcept nogil:
+    if srcsize > <size_t>LZ4_MAX_INPUT_SIZE or destsize > 0x7FFFFFFF:
+        return CZARR_LZ4_EPARAM
+    return LZ4_compress_fast(src, dest, <int>srcsize, <int>destsize, acceleration)
+
+
 cdef _raise(Py_ssize_t code):
     raise CodecError(_MESSAGES.get(code, f"LZ4 error {code}"))
 

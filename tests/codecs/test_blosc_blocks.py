@@ -143,3 +143,52 @@ def test_damaged_frames_fail_as_c_blosc_fails(cname, shuffle):
                     blosc.decode_range(bad, 0, len(raw))
             else:
                 assert blosc.decode_range(bad, 0, len(raw)) == expected
+
+
+# ------------------------------------------------------------ encoding from strided views
+
+def _contiguous(view: np.ndarray, order: str) -> np.ndarray:
+    return np.ascontiguousarray(view) if order == "C" else np.asfortranarray(view)
+
+
+def _views(dtype: str):
+    shape = (6, 200, 90) if np.dtype(dtype).itemsize <= 16 else (6, 40, 30)
+    base = np.frombuffer(_payload(int(np.prod(shape)) * np.dtype(dtype).itemsize, seed=3),
+                         dtype=dtype).reshape(shape)
+    return [base, base[1], base[2, :, :24], base[:, ::3, 1::2], base[::-1, :, ::-1],
+            base[3].T, base[:, 5], np.broadcast_to(base[0, 0, :7], (50, 7))]
+
+
+@pytest.mark.parametrize("dtype", ["<f8", "<i4", ">i2", "u1", "c16", "V3", "V24", "V300"])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_strided_frames_are_c_blosc_frames(dtype, order):
+    for view in _views(dtype):
+        for clevel, shuffle, blocksize in [(5, 1, 0), (1, 0, 0), (9, 1, 1000), (3, 1, 333),
+                                           (0, 1, 0), (5, 1, 64)]:
+            got = blosc.compress_strided(view, "lz4", clevel, shuffle, blocksize, order)
+            want = blosc.compress(_contiguous(view, order), "lz4", clevel, shuffle,
+                                  view.dtype.itemsize, blocksize)
+            assert got == want, (view.shape, view.strides, clevel, shuffle, blocksize)
+
+
+def test_strided_frames_of_incompressible_and_tiny_data():
+    rng = np.random.default_rng(5)
+    noisy = rng.integers(0, 256, (300, 400), dtype=np.uint8).view("<u4")
+    noisy[:40] = 0  # the first blocks compress, later ones do not fit
+    for view in [noisy, noisy[:, ::2], noisy[::7, :3], noisy[:3, :5], noisy[:0]]:
+        for shuffle in (0, 1):
+            got = blosc.compress_strided(view, "lz4", 5, shuffle, 4096)
+            assert got == blosc.compress(np.ascontiguousarray(view), "lz4", 5, shuffle, 4,
+                                         4096)
+            assert blosc.decompress(got) == np.ascontiguousarray(view).tobytes()
+
+
+def test_strided_settings_left_to_c_blosc():
+    view = np.arange(1000.0)[::2]
+    assert blosc.compress_strided(view, "lz4", 5, 2) is None
+    for cname in ("zstd", "blosclz", "lz4hc", "zlib"):
+        assert blosc.compress_strided(view, cname, 5, 1) is None
+    with pytest.raises(CodecError):
+        blosc.compress_strided(view, "lz4", 10, 1)
+    with pytest.raises(ValueError):
+        blosc.compress_strided(view, "lz4", 5, 1, order="K")

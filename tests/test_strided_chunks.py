@@ -1,8 +1,9 @@
-"""Reads of chunks that do not land on one contiguous run of the output: the compiled read
-loop decodes such a chunk block by block and copies each run or piece while it is in
-cache. Every frame kind (split lanes, unsplit streams, stored uncompressed, c-blosc's
-own), every type size, C and F order, edge chunks and outputs of any layout give the
-bytes NumPy gives."""
+"""Chunks that are strided on the array side. Reads: a chunk that does not land on one
+contiguous run of the output is decoded block by block, each run or piece copied while it
+is in cache; every frame kind (split lanes, unsplit streams, stored uncompressed,
+c-blosc's own), every type size, C and F order, edge chunks and outputs of any layout give
+the bytes NumPy gives. Writes: a whole chunk is encoded from its strided part of the
+source a block at a time, into the bytes its contiguous copy encodes to."""
 
 from __future__ import annotations
 
@@ -159,3 +160,72 @@ def test_basic_selections_match_numpy(case, dtype, order, out_kind, comp, blocks
                    np.empty(want.shape + (2,), dtype)[..., 0])
             got = z.get_basic_selection(sel, out=out)
     assert np.array_equal(got, want)
+
+
+# ------------------------------------------------------------------------------ writes
+
+WRITE_DTYPES = ["<f8", ">i4", "u1", "c16", "?", "M8[s]", "<U3",
+                [("a", "<i2"), ("b", ">f8")]]
+
+
+def _source(shape, dtype):
+    ref = np.zeros(shape, dtype=dtype)
+    flat = (np.arange(ref.size) * 7919 % 1000).reshape(shape)
+    if ref.dtype.names:
+        ref["a"], ref["b"] = flat, flat / 8
+    elif ref.dtype.kind == "U":
+        ref[...] = flat.astype(str)
+    elif ref.dtype.kind == "M":
+        ref[...] = flat.astype("i8").astype(ref.dtype)
+    else:
+        ref[...] = flat.astype(ref.dtype)
+    return ref
+
+
+@pytest.mark.parametrize("dtype", WRITE_DTYPES, ids=str)
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("comp", ["lz4-shuffle", "lz4-auto-blocks", "stored", "zstd-noshuffle",
+                                  "bitshuffle"])
+def test_strided_sources_store_the_bytes_of_contiguous_ones(dtype, order, comp):
+    big = _source((130, 300), dtype)
+    for value in [big[:, :257], big[::-1, 1:258], big.T[:257, :130].T, big[:, ::-1][:, :257]]:
+        contiguous = np.ascontiguousarray(value)
+        stores = []
+        for src in (value, contiguous):
+            z = czarr.zeros((130, 257), chunks=(64, 100), dtype=big.dtype, order=order,
+                            compressor=COMPRESSORS[comp], store=czarr.MemoryStore())
+            with config.set(threads=2):
+                z[...] = src
+            stores.append(dict(z.store))
+            assert np.array_equal(z[...], contiguous)
+        assert stores[0] == stores[1]
+        # and an interior chunk holds what the codec (c-blosc) makes of its copy
+        first = contiguous[:64, :100].copy(order=order)
+        assert stores[0]["0.0"] == z._pipeline.encode(first)
+
+
+def test_broadcast_and_dropped_axis_writes():
+    z = czarr.zeros((6, 200, 90), chunks=(1, 100, 90), dtype="f8",
+                    compressor=COMPRESSORS["lz4-shuffle"])
+    z[...] = 2.5  # a broadcast scalar: strides 0 everywhere
+    assert np.array_equal(z[...], np.full((6, 200, 90), 2.5))
+    rows = _source((200, 90), "<f8")
+    z[3] = rows[::-1]  # an int drops the chunk's length-1 axis
+    z[4, :, :] = rows.T.copy().T
+    ref = np.full((6, 200, 90), 2.5)
+    ref[3], ref[4] = rows[::-1], rows
+    assert np.array_equal(z[...], ref)
+    same = czarr.zeros((6, 200, 90), chunks=(1, 100, 90), dtype="f8",
+                       compressor=COMPRESSORS["lz4-shuffle"])
+    same[...] = ref.copy()
+    assert dict(z.store) == dict(same.store)
+
+
+def test_empty_chunks_still_skipped_from_strided_sources():
+    z = czarr.zeros((100, 100), chunks=(50, 50), dtype="i4", write_empty_chunks=False,
+                    compressor=COMPRESSORS["lz4-shuffle"], store=czarr.MemoryStore())
+    value = np.zeros((100, 200), dtype="i4")[:, ::2]
+    value[60:, 60:] = 1
+    z[...] = value
+    assert sorted(k for k in z.store if not k.startswith(".")) == ["1.1"]
+    assert np.array_equal(z[...], value)
