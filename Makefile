@@ -11,7 +11,7 @@ CZARR_BLOSC ?= system
 BENCH_N ?= 5
 
 .PHONY: setup build demo demo-codecs test test-fast lint bench bench-history compare sdist \
-	vendor wheel clean
+	vendor wheel clean docs
 
 setup: $(STAMP) build $(ZARR2)/bin/python
 
@@ -63,6 +63,11 @@ bench-history: setup
 	  && ../$(PY) -m asv run --skip-existing-commits HEAD~$(BENCH_N)..HEAD \
 	  && ../$(PY) -m asv publish
 	@echo "report: asv_bench/.asv/html/index.html (serve it: cd asv_bench && asv preview)"
+
+# the documentation site, warnings as errors (tests/test_docs.py also runs its doctests)
+docs: setup
+	$(PY) -m sphinx -W --keep-going -q -b html -d docs/_build/doctrees docs docs/_build/html
+	@echo "docs: $(CURDIR)/docs/_build/html/index.html"
 
 # c-blosc 1.x with its lz4, zstd and zlib, from the sha256-pinned sdist in tools/vendor_blosc.py
 vendor:

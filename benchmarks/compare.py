@@ -452,6 +452,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tmpdir", default=None)
     p.add_argument("--sharded", action="store_true",
                    help="then the sharded Zarr v3 workload (benchmarks/sharded_compare.py)")
+    p.add_argument("--json", metavar="FILE", help="also write the results (benchmarks/plot.py)")
+    p.add_argument("--plot", metavar="DIR", help="also save DIR/compare.png and .svg")
     p.add_argument("--worker", choices=PEERS + ["ceiling"], help=argparse.SUPPRESS)
     p.add_argument("--suite", choices=SUITES, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -469,6 +471,10 @@ def main(argv: list[str] | None = None) -> int:
     rows = run(args)
     print_table(rows)
     print(f"total {time.perf_counter() - t0:.0f}s")
+    if args.json or args.plot:
+        import plot  # benchmarks/plot.py (matplotlib only for --plot)
+
+        print(*plot.save(rows, args.json, args.plot, versions()), sep="\n")
     if args.sharded:
         # the sharded v3 workload runs each library in its own process too
         import sharded_compare

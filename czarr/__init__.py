@@ -1,7 +1,7 @@
 """czarr: Zarr for Python, compiled.
 
-Chunked, compressed N-dimensional arrays in any key/value store, in the Zarr v2
-format, byte-compatible with zarr-python and numcodecs, with the hot paths in Cython.
+Chunked, compressed N-dimensional arrays in any key/value store, in the Zarr v2 and v3
+formats, byte-compatible with zarr-python and numcodecs, with the hot paths in Cython.
 """
 
 from __future__ import annotations

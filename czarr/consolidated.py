@@ -146,6 +146,8 @@ class ConsolidatedMetadataStore(Store):
         return {k: self.meta_store[k] for k in keys if k in self.meta_store}
 
     def _refuse(self, *args: Any, **kwargs: Any) -> None:
+        """Refused with :class:`~czarr.errors.ReadOnlyError`: consolidated metadata is
+        read-only."""
         raise ReadOnlyError("consolidated metadata is read-only: write through the store "
                             "itself, then call consolidate_metadata again")
 

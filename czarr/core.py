@@ -50,7 +50,7 @@ __all__ = ["Array"]
 
 
 class Array(Node):
-    """A chunked, compressed N-dimensional array stored in the Zarr v2 format.
+    """A chunked, compressed N-dimensional array stored in the Zarr v2 or v3 format.
 
     Parameters
     ----------
@@ -180,51 +180,63 @@ class Array(Node):
 
     @property
     def shape(self) -> tuple[int, ...]:
+        """The extent along each dimension (re-read from the store unless metadata is cached)."""
         self._refresh_metadata()
         return self._shape
 
     @property
     def chunks(self) -> tuple[int, ...]:
+        """The chunk shape (for a sharded v3 array: the inner chunks)."""
         return self._chunks
 
     @property
     def dtype(self) -> np.dtype:
+        """The NumPy data type of the items."""
         return self._dtype
 
     @property
     def compressor(self) -> Any:
+        """The codec that compresses each chunk (a czarr or numcodecs codec), or None."""
         return self._compressor
 
     @property
     def filters(self) -> list | None:
+        """The codecs applied to a chunk before the compressor, in order, or None."""
         return self._filters
 
     @property
     def fill_value(self) -> Any:
+        """The value unwritten regions read as (None: left uninitialised)."""
         return self._fill_value
 
     @property
     def order(self) -> str:
+        """The memory layout of each chunk: ``'C'`` (row-major) or ``'F'``."""
         return self._order
 
     @property
     def dimension_separator(self) -> str:
+        """The character between chunk indices in keys: ``'.'`` or ``'/'``."""
         return self._dimension_separator
 
     @property
     def write_empty_chunks(self) -> bool:
+        """Whether chunks equal to the fill value are stored (True) or deleted (False)."""
         return self._write_empty_chunks
 
     @property
     def ndim(self) -> int:
+        """Number of dimensions."""
         return len(self._shape)
 
     @property
     def size(self) -> int:
+        """Number of items."""
         return math.prod(self._shape)
 
     @property
     def itemsize(self) -> int:
+        """Bytes per item."""
         return self._dtype.itemsize
 
     @property
@@ -267,6 +279,7 @@ class Array(Node):
 
     @property
     def nchunks(self) -> int:
+        """Number of chunks in the grid (stored or not)."""
         return math.prod(self.cdata_shape)
 
     @property

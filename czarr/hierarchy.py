@@ -217,6 +217,7 @@ class Group(Node, MutableMapping):
                 yield name
 
     def groups(self) -> Iterator[tuple[str, Group]]:
+        """(name, Group) pairs of the member groups, sorted by name."""
         for name in self.group_keys():
             yield name, self[name]
 
@@ -231,6 +232,7 @@ class Group(Node, MutableMapping):
                     yield f"{gname}/{name}"
 
     def arrays(self, recurse: bool = False) -> Iterator[tuple[str, Array]]:
+        """(name, Array) pairs of the member arrays, sorted (``recurse``: all descendants)."""
         for name in self.array_keys(recurse=recurse):
             yield name, self[name]
 
@@ -299,6 +301,7 @@ class Group(Node, MutableMapping):
         return create_array(self._store, name=_join(self._path, name), **kwargs)
 
     def create_groups(self, *names: str, overwrite: bool = False) -> tuple[Group, ...]:
+        """Create several sub-groups; return them in the order named."""
         return tuple(self.create_group(n, overwrite=overwrite) for n in names)
 
     def require_group(self, name: str, overwrite: bool = False) -> Group:
@@ -313,6 +316,7 @@ class Group(Node, MutableMapping):
                      synchronizer=self._synchronizer)
 
     def require_groups(self, *names: str) -> tuple[Group, ...]:
+        """Return several sub-groups, creating those that do not exist."""
         return tuple(self.require_group(n) for n in names)
 
     def _creation_kwargs(self, name: str, kwargs: dict) -> dict:
@@ -360,51 +364,61 @@ class Group(Node, MutableMapping):
         return self.create_dataset(name, shape=shape, dtype=dtype, **kwargs)
 
     def create(self, name: str, **kwargs: Any) -> Array:
+        """Create an array in this group (the arguments of :func:`czarr.create`)."""
         from czarr import creation
 
         return creation.create(**self._creation_kwargs(name, kwargs))
 
     def empty(self, name: str, **kwargs: Any) -> Array:
+        """Create an uninitialised array in this group (:func:`czarr.empty`)."""
         from czarr import creation
 
         return creation.empty(**self._creation_kwargs(name, kwargs))
 
     def zeros(self, name: str, **kwargs: Any) -> Array:
+        """Create an array of zeros in this group (:func:`czarr.zeros`)."""
         from czarr import creation
 
         return creation.zeros(**self._creation_kwargs(name, kwargs))
 
     def ones(self, name: str, **kwargs: Any) -> Array:
+        """Create an array of ones in this group (:func:`czarr.ones`)."""
         from czarr import creation
 
         return creation.ones(**self._creation_kwargs(name, kwargs))
 
     def full(self, name: str, fill_value: Any, **kwargs: Any) -> Array:
+        """Create an array filled with ``fill_value`` in this group (:func:`czarr.full`)."""
         from czarr import creation
 
         return creation.full(fill_value=fill_value, **self._creation_kwargs(name, kwargs))
 
     def array(self, name: str, data: Any, **kwargs: Any) -> Array:
+        """Create an array in this group holding ``data`` (:func:`czarr.array`)."""
         from czarr import creation
 
         return creation.array(data, **self._creation_kwargs(name, kwargs))
 
     def empty_like(self, name: str, data: Any, **kwargs: Any) -> Array:
+        """Create an uninitialised array shaped like ``data`` (:func:`czarr.empty_like`)."""
         from czarr import creation
 
         return creation.empty_like(data, **self._creation_kwargs(name, kwargs))
 
     def zeros_like(self, name: str, data: Any, **kwargs: Any) -> Array:
+        """Create an array of zeros shaped like ``data`` (:func:`czarr.zeros_like`)."""
         from czarr import creation
 
         return creation.zeros_like(data, **self._creation_kwargs(name, kwargs))
 
     def ones_like(self, name: str, data: Any, **kwargs: Any) -> Array:
+        """Create an array of ones shaped like ``data`` (:func:`czarr.ones_like`)."""
         from czarr import creation
 
         return creation.ones_like(data, **self._creation_kwargs(name, kwargs))
 
     def full_like(self, name: str, data: Any, **kwargs: Any) -> Array:
+        """Create a filled array shaped like ``data`` (:func:`czarr.full_like`)."""
         from czarr import creation
 
         return creation.full_like(data, **self._creation_kwargs(name, kwargs))

@@ -194,14 +194,17 @@ class CzarrDataStore(AbstractDataStore):
         return xr.Variable(dims, data, attrs, encoding)
 
     def get_variables(self) -> dict[str, Any]:
+        """xarray Variables of the group's arrays, lazily indexed, by name."""
         return {name: self.open_store_variable(name, array)
                 for name, array in self.group.arrays()}
 
     def get_attrs(self) -> dict[str, Any]:
+        """The group's attributes, less netCDF's internal ``_NC*`` ones."""
         return {k: v for k, v in dict(self.group.attrs).items()
                 if not k.lower().startswith("_nc")}
 
     def get_dimensions(self) -> dict[Hashable, int]:
+        """The size of each dimension named by the group's arrays."""
         sizes: dict[Hashable, int] = {}
         for _name, array in self.group.arrays():
             dims, _ = _dimensions(array)
@@ -212,6 +215,7 @@ class CzarrDataStore(AbstractDataStore):
         return sizes
 
     def close(self) -> None:
+        """Close the underlying store (when it has ``close``)."""
         close = getattr(self.group.store, "close", None)
         if close is not None:
             close()

@@ -39,6 +39,9 @@ _MODES = ("r", "w", "a", "x")
 class ZipStore(Store):
     """A store inside a zip file.
 
+    The parameters come in zarr-python 2's order (``ZipStore(path, compression,
+    allowZip64, mode)``), so positional calls written for it work unchanged.
+
     Parameters
     ----------
     path : str or os.PathLike
@@ -54,9 +57,6 @@ class ZipStore(Store):
         creates it; ``'x'`` creates, failing if the file exists.
     dimension_separator : {'.', '/'}, optional
         Separator of chunk keys for arrays created in this store without one.
-
-    The parameters come in zarr-python 2's order (``ZipStore(path, compression,
-    allowZip64, mode)``), so positional calls written for it work unchanged.
 
     Notes
     -----
