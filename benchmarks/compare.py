@@ -248,7 +248,7 @@ def lib_rows(name: str, tmp: str, args: argparse.Namespace) -> list[list]:
             out[...] = 0  # faulted in once: the rows below time the decode alone
             lib.read_into(arr, out)
             assert np.array_equal(out, data), name
-            add(f"full read {n}^2 f8 [{label}] into out= (preallocated)", "s",
+            add(f"full read into out= (preallocated), {args.threads} thread(s) [lz4]", "s",
                 median_time(lambda: lib.read_into(arr, out), args.repeat), mb)
             del out
         regions = {
@@ -407,9 +407,9 @@ def print_targets(rows: list) -> None:
     pre = ceiling_time("ceiling: c-blosc decode, 2 thread(s), into out= (preallocated)")
     fresh = ceiling_time("ceiling: c-blosc decode, 2 thread(s), into a fresh output")
     encode = ceiling_time("ceiling: c-blosc encode, 2 threads")
-    read_out = _full(rows, "into out= (preallocated)")
-    read_fresh = _full(rows, "[lz4 byte-shuffle]")
-    write = _full(rows, "[lz4 byte-shuffle]", "full write")
+    read_out = _czarr_time(rows, "full read into out=")
+    read_fresh = _czarr_time(rows, "full read ", "[lz4 byte-shuffle]")
+    write = _czarr_time(rows, "full write ", "[lz4 byte-shuffle]")
     print()
     print("czarr against the c-blosc 2-thread ceiling (ceiling time / czarr time):")
     for label, mine, ceil in [
@@ -422,8 +422,8 @@ def print_targets(rows: list) -> None:
             print(f"  {label:58s} {ceil / mine:6.0%}")
 
 
-def _full(rows: list, suffix: str, prefix: str = "full read") -> float | None:
-    """czarr's time on the lz4 full read (or write) row ending with ``suffix``."""
+def _czarr_time(rows: list, prefix: str, suffix: str = "") -> float | None:
+    """czarr's time on the first row whose workload starts and ends so."""
     for workload, _unit, vals in rows:
         if workload.startswith(prefix) and workload.endswith(suffix) and "czarr" in vals:
             return vals["czarr"][0]
