@@ -45,6 +45,7 @@ EXTENSIONS = {
     "zstd": ["zstd"],
     "lz4": ["lz4"],
     "zlib": ["zlib"],
+    "blosc_blocks": [],  # Blosc frames walked by czarr, through the modules above
     "indexing": [],
     "copy": [],
     "fancy": [],

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from czarr._core import blosc as _blosc
+from czarr._core import blosc_blocks as _blosc_blocks
 from czarr._core.indexing import CODEC_BLOSC, CODEC_RAW, READ_DEST_SIZE
 from czarr.codecs.blosc import Blosc
 from czarr.errors import ChunkDecodeError
@@ -169,8 +170,8 @@ class ChunkPipeline:
         if self.filters or type(c) is not Blosc or view.dtype.hasobject:
             return None
         raw = view.view(np.dtype((np.void, view.dtype.itemsize)))
-        return _blosc.compress_strided(raw, c.cname, c.clevel, c.shuffle, c.blocksize,
-                                       self.order)
+        return _blosc_blocks.compress_strided(raw, c.cname, c.clevel, c.shuffle,
+                                              c.blocksize, self.order)
 
     def encode(self, chunk: np.ndarray) -> Any:
         """Encode a contiguous chunk array into the bytes to store."""

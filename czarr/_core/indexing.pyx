@@ -23,8 +23,8 @@ cimport numpy as cnp
 from cpython.buffer cimport PyBUF_ANY_CONTIGUOUS, PyBuffer_Release, PyObject_GetBuffer
 from libc.stdlib cimport free, malloc
 
-from czarr._core.blosc cimport (BloscBlocks, blosc_blocks_open, blosc_blocks_raw,
-                                blosc_blocks_read)
+from czarr._core.blosc_blocks cimport (BloscBlocks, blosc_blocks_open, blosc_blocks_raw,
+                                       blosc_blocks_read)
 from czarr._core.copy cimport CZARR_MAX_NDIM, copy_strided, fill_strided, simplify_strides
 
 # codec kinds the fused read loop (BasicProjection.read_chunks) decodes itself

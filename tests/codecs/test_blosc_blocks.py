@@ -1,6 +1,7 @@
-"""Blosc frames decoded block by block (``czarr._core.blosc.decode_range``, the decoder of
-the compiled read loop): any byte range of any frame c-blosc writes gives exactly the
-bytes of c-blosc's whole decode, and a damaged frame is refused as c-blosc refuses it."""
+"""Blosc frames walked block by block (``czarr._core.blosc_blocks``). Decoding, as the
+compiled read loop does: any byte range of any frame c-blosc writes gives exactly the bytes
+of c-blosc's whole decode, and a damaged frame is refused as c-blosc refuses it. Encoding
+from a strided array: c-blosc's frame of its contiguous copy, byte for byte."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from czarr._core import blosc
+from czarr._core import blosc, blosc_blocks
 from czarr.errors import CodecError
 
 # flags bits of the Blosc header (byte 2)
@@ -78,7 +79,7 @@ def test_ranges_match_whole_decode(cname, clevel, shuffle, typesize, blocksize, 
     _, _, bs = blosc.cbuffer_sizes(frame)
     for few in (False, True):
         for a, b in _ranges(nbytes, bs, typesize, seed=nbytes):
-            assert blosc.decode_range(frame, a, b, few) == raw[a:b], (a, b, few)
+            assert blosc_blocks.decode_range(frame, a, b, few) == raw[a:b], (a, b, few)
 
 
 def test_frame_kinds_are_covered():
@@ -98,7 +99,7 @@ def test_incompressible_data_is_stored_and_read_in_place():
     raw = np.random.default_rng(1).integers(0, 256, 30_000, dtype=np.uint8).tobytes()
     frame = blosc.compress(raw, "lz4", 5, 1, 8, 4096)
     assert frame[2] & MEMCPYED
-    assert blosc.decode_range(frame, 1234, 23_456) == raw[1234:23_456]
+    assert blosc_blocks.decode_range(frame, 1234, 23_456) == raw[1234:23_456]
 
 
 @settings(max_examples=60, deadline=None)
@@ -110,16 +111,16 @@ def test_any_range_of_any_frame(cname, shuffle, typesize, bs_kind, nbytes, data)
     frame = blosc.compress(raw, cname, 5, shuffle, typesize, blocksize)
     a = data.draw(st.integers(0, nbytes))
     b = data.draw(st.integers(a, nbytes))
-    assert blosc.decode_range(frame, a, b) == raw[a:b]
+    assert blosc_blocks.decode_range(frame, a, b) == raw[a:b]
 
 
 def test_range_outside_the_frame_is_refused():
     frame = blosc.compress(_payload(1000), "lz4", 5, 1, 8)
     for a, b in [(-1, 10), (0, 1001), (10, 5)]:
         with pytest.raises(CodecError, match="outside"):
-            blosc.decode_range(frame, a, b)
+            blosc_blocks.decode_range(frame, a, b)
     with pytest.raises(CodecError):
-        blosc.decode_range(b"\x02\x01", 0, 0)
+        blosc_blocks.decode_range(b"\x02\x01", 0, 0)
 
 
 @pytest.mark.parametrize("cname,shuffle", [("lz4", 1), ("zstd", 1), ("zlib", 0)])
@@ -140,9 +141,9 @@ def test_damaged_frames_fail_as_c_blosc_fails(cname, shuffle):
                 expected = blosc.decompress(bad)
             except CodecError:
                 with pytest.raises(CodecError):
-                    blosc.decode_range(bad, 0, len(raw))
+                    blosc_blocks.decode_range(bad, 0, len(raw))
             else:
-                assert blosc.decode_range(bad, 0, len(raw)) == expected
+                assert blosc_blocks.decode_range(bad, 0, len(raw)) == expected
 
 
 # ------------------------------------------------------------ encoding from strided views
@@ -165,7 +166,7 @@ def test_strided_frames_are_c_blosc_frames(dtype, order):
     for view in _views(dtype):
         for clevel, shuffle, blocksize in [(5, 1, 0), (1, 0, 0), (9, 1, 1000), (3, 1, 333),
                                            (0, 1, 0), (5, 1, 64)]:
-            got = blosc.compress_strided(view, "lz4", clevel, shuffle, blocksize, order)
+            got = blosc_blocks.compress_strided(view, "lz4", clevel, shuffle, blocksize, order)
             want = blosc.compress(_contiguous(view, order), "lz4", clevel, shuffle,
                                   view.dtype.itemsize, blocksize)
             assert got == want, (view.shape, view.strides, clevel, shuffle, blocksize)
@@ -177,7 +178,7 @@ def test_strided_frames_of_incompressible_and_tiny_data():
     noisy[:40] = 0  # the first blocks compress, later ones do not fit
     for view in [noisy, noisy[:, ::2], noisy[::7, :3], noisy[:3, :5], noisy[:0]]:
         for shuffle in (0, 1):
-            got = blosc.compress_strided(view, "lz4", 5, shuffle, 4096)
+            got = blosc_blocks.compress_strided(view, "lz4", 5, shuffle, 4096)
             assert got == blosc.compress(np.ascontiguousarray(view), "lz4", 5, shuffle, 4,
                                          4096)
             assert blosc.decompress(got) == np.ascontiguousarray(view).tobytes()
@@ -185,10 +186,10 @@ def test_strided_frames_of_incompressible_and_tiny_data():
 
 def test_strided_settings_left_to_c_blosc():
     view = np.arange(1000.0)[::2]
-    assert blosc.compress_strided(view, "lz4", 5, 2) is None
+    assert blosc_blocks.compress_strided(view, "lz4", 5, 2) is None
     for cname in ("zstd", "blosclz", "lz4hc", "zlib"):
-        assert blosc.compress_strided(view, cname, 5, 1) is None
+        assert blosc_blocks.compress_strided(view, cname, 5, 1) is None
     with pytest.raises(CodecError):
-        blosc.compress_strided(view, "lz4", 10, 1)
+        blosc_blocks.compress_strided(view, "lz4", 10, 1)
     with pytest.raises(ValueError):
-        blosc.compress_strided(view, "lz4", 5, 1, order="K")
+        blosc_blocks.compress_strided(view, "lz4", 5, 1, order="K")
