@@ -13,6 +13,7 @@ _EXTENSIONS = {
     "lz4": "lz4 (Debian: liblz4-dev)",
     "zlib": "zlib (Debian: zlib1g-dev)",
     "copy": None,
+    "blosc_blocks": None,
     "indexing": None,
     "fancy": None,
     "fileio": None,
