@@ -67,12 +67,12 @@ FRAMES = [
     ("blosclz", 5, 1, 8, 4096, 40_000),
     ("snappy", 5, 1, 8, 4096, 40_000),
 ]
+# the compressors this c-blosc was built with (the bundled one has no snappy)
+FRAMES = [f for f in FRAMES if f[0] in blosc.COMPRESSORS]
 
 
 @pytest.mark.parametrize("cname,clevel,shuffle,typesize,blocksize,nbytes", FRAMES)
 def test_ranges_match_whole_decode(cname, clevel, shuffle, typesize, blocksize, nbytes):
-    if cname not in blosc.COMPRESSORS:
-        pytest.skip(f"this c-blosc has no {cname}")
     raw = _payload(nbytes)
     frame = blosc.compress(raw, cname, clevel, shuffle, typesize, blocksize)
     assert blosc.decompress(frame) == raw
