@@ -36,7 +36,8 @@ _BATCHES_PER_THREAD = 4
 # a store whose batched calls go out concurrently gets batches of at least this many
 # chunks, so that a read's requests wait out their round trips together
 _CONCURRENT_BATCH = 32
-# partial decoding pays off when the selected run is at most this fraction of a chunk
+# partial decoding pays off when the selected run is at most this fraction of a chunk (for
+# Blosc frames czarr does not walk itself, c-blosc then decodes the blocks one at a time)
 _PARTIAL_FRACTION = 0.25
 
 

@@ -167,7 +167,8 @@ class ChunkPipeline:
         time, into the bytes :meth:`encode` makes of its copy. ``None`` when this pipeline
         cannot: then copy the view into a chunk buffer and :meth:`encode` that."""
         c = self.compressor
-        if self.filters or type(c) is not Blosc or view.dtype.hasobject:
+        if (self.filters or type(c) is not Blosc or view.dtype.hasobject
+                or view.dtype.itemsize == 0):
             return None
         raw = view.view(np.dtype((np.void, view.dtype.itemsize)))
         return _blosc_blocks.compress_strided(raw, c.cname, c.clevel, c.shuffle,
