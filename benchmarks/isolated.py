@@ -21,8 +21,10 @@ def run_isolated(script: str, args: list[str], label: str) -> Any | None:
     proc = subprocess.run([sys.executable, script, *args], capture_output=True, text=True)
     lines = proc.stdout.strip().splitlines()
     if proc.returncode or not lines:
-        err = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        print(f"# {label}: failed: {err}")
+        err = proc.stderr.strip().splitlines() or ["no output"]
+        print(f"# {label}: failed: {err[-1]}")
+        for line in err[-12:-1]:
+            print(f"#   {line}")
         return None
     return json.loads(lines[-1])
 
