@@ -19,6 +19,7 @@ _EXTENSIONS = {
     "fileio": None,
     "filters": None,
     "vlen": None,
+    "hugepages": None,
 }
 
 for _name, _lib in _EXTENSIONS.items():
