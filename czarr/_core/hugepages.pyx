@@ -44,22 +44,37 @@ cdef extern from "numpy/arrayobject.h":
     object PyDataMem_SetHandler(object handler)
 
 
-cdef extern from "<sys/mman.h>" nogil:
+cdef extern from * nogil:
     """
+    /* anonymous private mappings, advised huge; elsewhere than Linux never used (ENABLED
+       is False there) but still compiled */
+    #if defined(__linux__)
+    #include <sys/mman.h>
     #ifndef MADV_HUGEPAGE
     #define MADV_HUGEPAGE 14
     #endif
+    static void* czarr_map_anonymous(size_t n) {
+        void* p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        return p == MAP_FAILED ? NULL : p;
+    }
+    static void czarr_unmap(void* p, size_t n) { munmap(p, n); }
+    static void czarr_advise_huge(void* p, size_t n) { madvise(p, n, MADV_HUGEPAGE); }
+    #else
+    static void* czarr_map_anonymous(size_t n) { (void)n; return NULL; }
+    static void czarr_unmap(void* p, size_t n) { (void)p; (void)n; }
+    static void czarr_advise_huge(void* p, size_t n) { (void)p; (void)n; }
+    #endif
     """
-    void* mmap(void* addr, size_t length, int prot, int flags, int fd, long offset)
-    int munmap(void* addr, size_t length)
-    int madvise(void* addr, size_t length, int advice)
-    int PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS, MADV_HUGEPAGE
-    void* MAP_FAILED
+    void* czarr_map_anonymous(size_t n)
+    void czarr_unmap(void* p, size_t n)
+    void czarr_advise_huge(void* p, size_t n)
 
 
 cdef enum:
-    _HUGE = 2 * 1024 * 1024   # a transparent huge page on x86-64 and arm64 (4 KiB base)
     _HEADER = 64              # before the data: the mapping's start and length, the size
+
+# the size of a transparent huge page (2 MiB with 4 KiB base pages), set at import
+cdef size_t _HUGE = 2 * 1024 * 1024
 
 
 cdef struct Block:
@@ -71,14 +86,13 @@ cdef struct Block:
 cdef void* _map(void* ctx, size_t size) noexcept nogil:
     # data on the first 2 MiB boundary at least _HEADER bytes into the mapping
     cdef size_t length = size + _HUGE + _HEADER
-    cdef void* base = mmap(NULL, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                           -1, 0)
+    cdef void* base = czarr_map_anonymous(length)
     cdef uintptr_t data
     cdef Block* block
-    if base == MAP_FAILED:
+    if base == NULL:
         return NULL
     data = (<uintptr_t>base + _HEADER + _HUGE - 1) // _HUGE * _HUGE
-    madvise(<void*>data, <uintptr_t>base + length - data, MADV_HUGEPAGE)
+    czarr_advise_huge(<void*>data, <uintptr_t>base + length - data)
     block = <Block*>(data - _HEADER)
     block.base = <uintptr_t>base
     block.length = length
@@ -90,7 +104,7 @@ cdef void _unmap(void* ctx, void* ptr, size_t size) noexcept nogil:
     cdef Block* block
     if ptr != NULL:
         block = <Block*>(<uintptr_t>ptr - _HEADER)
-        munmap(<void*>block.base, block.length)
+        czarr_unmap(<void*>block.base, block.length)
 
 
 cdef void* _map_zeroed(void* ctx, size_t nelem, size_t elsize) noexcept nogil:
@@ -120,21 +134,27 @@ _handler.allocator.realloc = _remap
 _handler.allocator.free = _unmap
 _HANDLER = PyCapsule_New(&_handler, "mem_handler", NULL)
 
-# at least this many bytes: an array smaller than two huge pages gains little
-MIN_BYTES: int = 2 * _HUGE
+def _read_thp(name: str) -> str:
+    try:
+        with open(f"/sys/kernel/mm/transparent_hugepage/{name}") as f:
+            return f.read().strip()
+    except OSError:
+        return ""
 
 
 def _thp_mode() -> str:
-    try:
-        with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
-            text = f.read()
-    except OSError:
-        return "never"
+    text = _read_thp("enabled")
     start, stop = text.find("["), text.find("]")
     return text[start + 1:stop] if 0 <= start < stop else "never"
 
 
-ENABLED: bool = sys.platform.startswith("linux") and _thp_mode() in ("madvise", "always")
+if _read_thp("hpage_pmd_size").isdigit():
+    _HUGE = int(_read_thp("hpage_pmd_size"))
+# huge pages of 32 MiB or more (64 KiB base pages) are not worth aligning outputs to
+ENABLED: bool = (sys.platform.startswith("linux") and _thp_mode() in ("madvise", "always")
+                 and 0 < _HUGE <= 32 * 2**20 and not (_HUGE & (_HUGE - 1)))
+# at least this many bytes: an array smaller than two huge pages gains little
+MIN_BYTES: int = 2 * _HUGE
 
 
 def empty(shape, dtype) -> np.ndarray:
