@@ -19,6 +19,7 @@ from typing import Any
 
 from czarr.errors import MetadataError, ReadOnlyError
 from czarr.metadata.v2 import decode_attrs, encode_attrs
+from czarr.storage.base import naming_keys
 
 __all__ = ["Attributes"]
 
@@ -117,7 +118,8 @@ class Attributes(MutableMapping):
             self._cached = decode_attrs(data, key=self.key)
 
     def _store_document(self, data: bytes) -> None:
-        self.store[self.key] = data
+        with naming_keys(self.key, self.store):
+            self.store[self.key] = data
 
     def _lock(self) -> Any:
         """The synchronizer's lock of this document, or no lock."""
@@ -184,7 +186,8 @@ class AttributesV3(Attributes):
 
         doc = decode_attrs(self.store[self.key], key=self.key)
         doc["attributes"] = json.loads(data)
-        self.store[self.key] = json.dumps(doc, indent=2, allow_nan=True).encode("ascii")
+        with naming_keys(self.key, self.store):
+            self.store[self.key] = json.dumps(doc, indent=2, allow_nan=True).encode("ascii")
 
 
 def attributes_for(store: MutableMapping, path: str, zarr_format: int, **kwargs: Any

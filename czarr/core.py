@@ -17,11 +17,11 @@ from typing import Any
 
 import numpy as np
 
-from czarr import engine, growth
+from czarr import chunk_cache, engine, growth
 from czarr._core import hugepages
 from czarr.attrs import attributes_for
 from czarr.errors import ArrayNotFoundError, ReadOnlyError
-from czarr.formats import chunk_layout, load_array_metadata
+from czarr.formats import chunk_layout, decode_array_document, load_array_metadata
 from czarr.indexing import (
     BlockIndex,
     OIndex,
@@ -38,6 +38,7 @@ from czarr.indexing import (
     selection_kind,
 )
 from czarr.layout import (
+    NodeInfo,
     check_v2_only,
     chunk_key_prefix,
     normalize_path,
@@ -81,6 +82,16 @@ class Array(Node):
         zarr-python 2.18's experimental v3 switch; only version 2 here.
     meta_array : numpy.ndarray, optional
         zarr-python 2.18's choice of array type; czarr returns NumPy arrays.
+    cache_chunks : bool, int, str or None
+        The decoded-chunk cache (:mod:`czarr.chunk_cache`) for reads of a small part of
+        a chunk (points, small regions; reads of most of a chunk bypass it). None (the
+        default) follows ``czarr.config.set(chunk_cache=...)``, which is off unless set;
+        False never caches; True uses the process-wide cache, or a cache of the array's
+        own of 256 MiB while that is off; a size (``'64MiB'`` or bytes) gives the array a
+        cache of its own of that size. Writes through czarr, from any array on the same
+        store, drop the chunks they change; **writes by other processes (or straight
+        into the store's mapping) are not seen while a chunk is cached**, as with
+        tensorstore's cache pool.
     """
 
     def __init__(
@@ -96,6 +107,8 @@ class Array(Node):
         write_empty_chunks: bool = True,
         zarr_version: Any = None,
         meta_array: Any = None,
+        *,
+        cache_chunks: bool | int | str | None = None,
     ) -> None:
         check_v2_only(zarr_version=zarr_version, meta_array=meta_array)
         if partial_decompress is not None:
@@ -103,6 +116,24 @@ class Array(Node):
                 "partial_decompress is deprecated in zarr-python 2.18 and ignored by czarr, "
                 "which always decodes only the Blosc blocks a small selection needs",
                 DeprecationWarning, stacklevel=2)
+        self._setup(store, path, read_only, chunk_store, synchronizer, cache_metadata,
+                    cache_attrs, write_empty_chunks, None, cache_chunks)
+
+    @classmethod
+    def _from_node(cls, store: MutableMapping, path: str, node: NodeInfo, *,
+                   read_only: bool = False, chunk_store: MutableMapping | None = None,
+                   synchronizer: Any = None, cache_attrs: bool = True) -> Array:
+        """The array whose metadata document its caller already read
+        (:func:`czarr.layout.read_node`, a group listing its members): no store call."""
+        self = cls.__new__(cls)
+        self._setup(store, path, read_only, chunk_store, synchronizer, True, cache_attrs,
+                    True, node)
+        return self
+
+    def _setup(self, store: MutableMapping, path: str | None, read_only: bool,
+               chunk_store: MutableMapping | None, synchronizer: Any, cache_metadata: bool,
+               cache_attrs: bool, write_empty_chunks: bool, node: NodeInfo | None,
+               cache_chunks: bool | int | str | None = None) -> None:
         self._store = store
         self._chunk_store = chunk_store
         self._path = normalize_path(path)
@@ -113,16 +144,25 @@ class Array(Node):
         self._cache_attrs = cache_attrs
         self._write_empty_chunks = bool(write_empty_chunks)
         self._is_view = False
-        self._load_metadata()
+        self._cache_setting = chunk_cache.Setting(cache_chunks)
+        if node is None:
+            self._load_metadata()
+        else:
+            self._set_metadata(decode_array_document(
+                node.document, self._path, node.zarr_format, self._default_separator()))
+        # a v3 node's attributes came in the document just read: no second read for them
+        seen = getattr(self._meta, "attributes", None) if cache_attrs else None
         self._attrs = attributes_for(store, self._path, self._layout.zarr_format,
                                      read_only=read_only, cache=cache_attrs,
-                                     synchronizer=synchronizer)
+                                     synchronizer=synchronizer, cached_dict=seen)
 
     # ------------------------------------------------------------------ metadata
+    def _default_separator(self) -> str:
+        return getattr(self._store, "_dimension_separator", None) or "."
+
     def _load_metadata(self) -> None:
-        default_separator = getattr(self._store, "_dimension_separator", None) or "."
         try:
-            meta = load_array_metadata(self._store, self._path, default_separator)
+            meta = load_array_metadata(self._store, self._path, self._default_separator())
         except KeyError:
             raise ArrayNotFoundError(f"no array at path {self._path!r}") from None
         self._set_metadata(meta)
@@ -162,6 +202,7 @@ class Array(Node):
             has_fill_value=self._fill_value is not None,
             write_empty_chunks=self._write_empty_chunks,
             fill_value=self._fill_value,
+            cache=chunk_cache.Binding(self._cache_setting),
         )
 
     def _refresh_metadata(self) -> None:
@@ -364,6 +405,7 @@ class Array(Node):
             "cache_metadata": self._cache_metadata,
             "cache_attrs": self._cache_attrs,
             "write_empty_chunks": self._write_empty_chunks,
+            "cache_chunks": self._cache_setting.value,
         }
 
     def __setstate__(self, state: dict) -> None:
@@ -377,6 +419,10 @@ class Array(Node):
         the array's shape is a mask selection; any other selection with integer arrays
         or boolean masks is orthogonal. ``str`` items select fields of a structured
         dtype (``arr['x']``, ``arr['x', :10]``)."""
+        if self._cache_metadata:  # a point of a cached chunk: read with no projection
+            value = engine.read_cached_point(self._ctx, selection, self._shape)
+            if value is not chunk_cache.MISS:
+                return value
         fields, selection = pop_fields(selection)
         kind = selection_kind(selection, self.ndim)
         return getattr(self, f"get_{kind}_selection")(selection, fields=fields)

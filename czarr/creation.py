@@ -66,6 +66,7 @@ def create(
     dimension_names: Any = None,
     attributes: Any = None,
     chunk_key_encoding: str | None = None,
+    cache_chunks: bool | int | str | None = None,
     **kwargs: Any,
 ) -> Array:
     """Create an array (zarr-python 2.18's ``create``, argument for argument, plus
@@ -111,6 +112,9 @@ def create(
     chunk_key_encoding : {'default', 'v2'}, optional
         Zarr v3: how chunk keys are spelled (``c/0/1`` or ``0.1``; the separator is
         ``dimension_separator``).
+    cache_chunks : bool, int, str or None
+        The decoded-chunk cache for this array (see :class:`czarr.Array`); None follows
+        ``czarr.config``.
     **kwargs
         h5py's spellings, as zarr-python 2 takes them: ``compression`` and
         ``compression_opts`` (a codec id and its arguments), ``fillvalue``; any other
@@ -140,7 +144,7 @@ def create(
     arr = Array(
         store, path=path, read_only=read_only, chunk_store=chunk_store,
         synchronizer=synchronizer, cache_metadata=cache_metadata, cache_attrs=cache_attrs,
-        write_empty_chunks=write_empty_chunks,
+        write_empty_chunks=write_empty_chunks, cache_chunks=cache_chunks,
     )
     if attributes and fmt == 2:
         arr.attrs.put(dict(attributes))
@@ -267,13 +271,15 @@ def open_array(
     zarr_format: int | None = None,
     shards: Any = None,
     dimension_names: Any = None,
+    cache_chunks: bool | int | str | None = None,
     **kwargs: Any,
 ) -> Array:
     """Open an array with a file-like ``mode``: ``'r'`` read-only, must exist; ``'r+'``
     must exist; ``'a'`` open or create (default); ``'w'`` create, removing what was
     there; ``'w-'``/``'x'`` create, fail if something exists. The creation arguments
     are used when the array is created (zarr-python 2.18's ``open_array``, argument for
-    argument; ``storage_options`` go to the store a URL makes)."""
+    argument; ``storage_options`` go to the store a URL makes). ``cache_chunks`` sets the
+    array's decoded-chunk cache (see :class:`czarr.Array`)."""
     check_v2_only(zarr_version=zarr_version, meta_array=meta_array)
     store = normalize_store_arg(store, storage_options=storage_options, mode=mode)
     compressor, fill_value = _kwargs_compat(compressor, fill_value, kwargs)
@@ -316,6 +322,7 @@ def open_array(
         store, path=path, read_only=(mode == "r"), chunk_store=chunk_store,
         synchronizer=synchronizer, cache_metadata=cache_metadata, cache_attrs=cache_attrs,
         partial_decompress=partial_decompress, write_empty_chunks=write_empty_chunks,
+        cache_chunks=cache_chunks,
     )
 
 
@@ -341,10 +348,11 @@ def open(store: Any = None, mode: str = "a", *, zarr_version: Any = None,
     store = normalize_store_arg(store, storage_options=kwargs.pop("storage_options", None),
                                 mode=mode)
     path = normalize_path(path)
-    if _use_consolidated(store, path, mode, use_consolidated, kwargs):
-        from czarr.consolidated import open_consolidated
+    meta_store = _consolidated_store(store, path, mode, use_consolidated, kwargs)
+    if meta_store is not None:
+        from czarr.consolidated import open_over
 
-        return open_consolidated(store, mode=mode, path=path, **kwargs)
+        return open_over(meta_store, store, mode, path, **kwargs)
     if mode in ("w", "w-", "x"):
         if "shape" in kwargs:
             return open_array(store, mode=mode, path=path, **kwargs)
@@ -360,17 +368,25 @@ def open(store: Any = None, mode: str = "a", *, zarr_version: Any = None,
     raise PathNotFoundError(f"nothing (no array, no group) at path {path!r}")
 
 
-def _use_consolidated(store: MutableMapping, path: str, mode: str,
-                      use_consolidated: bool | None, kwargs: dict) -> bool:
-    """Open through consolidated metadata? Asked (True), or by default (None) when
-    reading (mode 'r') a store that holds a ``.zmetadata`` document for ``path``."""
-    from czarr.consolidated import is_consolidated
+def _consolidated_store(store: MutableMapping, path: str, mode: str,
+                        use_consolidated: bool | None, kwargs: dict) -> Any:
+    """The consolidated metadata to open ``path`` through, read once (see
+    :func:`czarr.consolidated.read_consolidated`), or None: when asked
+    (``use_consolidated=True``; KeyError if there is none), or by default (None) when
+    reading (mode ``'r'``) a group that has it."""
+    from czarr.consolidated import read_consolidated
 
     if use_consolidated is False or kwargs.get("chunk_store") is not None:
-        return False
-    if use_consolidated:
-        return True
-    return mode == "r" and is_consolidated(store, path)
+        return None
+    if not use_consolidated and mode != "r":
+        return None
+    if use_consolidated and mode not in ("r", "r+"):
+        raise ValueError(f"invalid mode {mode!r}: consolidated metadata opens with 'r' or "
+                         "'r+'")
+    meta_store = read_consolidated(store, path, zarr_format=kwargs.get("zarr_format"))
+    if meta_store is None and use_consolidated:
+        raise KeyError(f"the group at {path or '/'!r} has no consolidated metadata")
+    return meta_store
 
 
 def _group_kwargs(kwargs: dict) -> dict:

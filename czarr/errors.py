@@ -8,6 +8,8 @@ catches everything czarr raises on purpose.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class CzarrError(Exception):
     """Base class of every error czarr raises on purpose."""
@@ -23,7 +25,12 @@ class CodecError(CzarrError, ValueError):
 
 
 class ChunkDecodeError(CodecError):
-    """A stored chunk is corrupt or truncated. The message names the key."""
+    """A stored chunk (or shard) is corrupt, truncated or hostile. The message names the
+    key, which is also the ``key`` attribute (None when not given)."""
+
+    def __init__(self, *args: object, key: str | None = None) -> None:
+        super().__init__(*args)
+        self.key = key
 
 
 class ReadOnlyError(CzarrError, PermissionError):
@@ -65,6 +72,49 @@ class CopyError(CzarrError, RuntimeError):
 class NotAFileError(CzarrError, OSError):
     """A store key leads to something that is not a regular file (a FIFO, a socket, a
     device); it is refused without being read, so a read never waits on it."""
+
+
+class StoreWriteError(CzarrError, OSError):
+    """A store could not write (or delete) a value: the disk is full (``ENOSPC``), the
+    device failed (``EIO``)... The message names the key(s) and the store; ``errno`` is
+    the cause's, ``keys`` holds every key of the failed call (``key``: the first) and the
+    store's own error is chained as ``__cause__``. Every czarr store writes a value whole
+    or not at all, so what a key held before the failed write is still there."""
+
+    def __init__(self, errno: int | None, strerror: str, keys: tuple[str, ...] = ()) -> None:
+        super().__init__(errno, strerror)
+        self.keys = tuple(keys)
+
+    @classmethod
+    def from_cause(cls, keys: Any, store: Any, cause: BaseException,
+                   errno: int | None = None, action: str = "write") -> StoreWriteError:
+        """The error saying that ``action`` on ``keys`` (a key or an iterable of them)
+        in ``store`` failed with ``cause``; ``errno`` defaults to the cause's."""
+        keys = (keys,) if isinstance(keys, str) else tuple(keys)
+        if errno is None:
+            errno = getattr(cause, "errno", None)
+        text = getattr(cause, "strerror", None) or str(cause) or type(cause).__name__
+        if len(keys) <= 3:
+            named = ", ".join(repr(k) for k in keys) or "every key"
+        else:
+            named = f"{keys[0]!r}, {keys[1]!r} and {len(keys) - 2} more keys"
+        path = getattr(store, "path", None)
+        where = f"{type(store).__name__}({path!r})" if isinstance(path, str) else \
+            type(store).__name__
+        return cls(errno, f"cannot {action} {named} in {where}: {text}", keys)
+
+    @property
+    def key(self) -> str | None:
+        """The (first) key the failed call wrote."""
+        return self.keys[0] if self.keys else None
+
+    def __str__(self) -> str:
+        if self.errno is None:
+            return str(self.strerror)
+        return super().__str__()
+
+    def __reduce__(self) -> tuple:
+        return type(self), (self.errno, self.strerror, self.keys)
 
 
 # zarr-python 2.18's remaining error names, with its bases, so `except` clauses written

@@ -13,6 +13,7 @@ and a sharded array's grid is its inner chunks, read and written through
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import re
 from collections.abc import Iterator, MutableMapping
@@ -22,12 +23,19 @@ import numpy as np
 
 from czarr.codecs import get_codec
 from czarr.codecs.v3 import parse_chain
+from czarr.errors import MetadataError
 from czarr.layout import ARRAY_META_KEY, V3_META_KEY, normalize_path
-from czarr.metadata.v2 import ArrayMetadata, decode_array_metadata, encode_array_metadata
+from czarr.metadata.v2 import (
+    ArrayMetadata,
+    _describe_key,
+    decode_array_metadata,
+    encode_array_metadata,
+)
 from czarr.storage import listdir
+from czarr.storage.base import naming_keys
 
-__all__ = ["ChunkLayout", "chunk_layout", "load_array_metadata", "store_array_shape",
-           "metadata_key"]
+__all__ = ["ChunkLayout", "chunk_layout", "load_array_metadata", "decode_array_document",
+           "store_array_shape", "metadata_key"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,14 +118,32 @@ def load_array_metadata(store: MutableMapping, path: str, default_separator: str
     except KeyError:
         pass
     else:
-        return decode_array_metadata(data, key=prefix + ARRAY_META_KEY,
+        return decode_array_document(data, path, 2, default_separator)
+    data = store[prefix + V3_META_KEY]  # KeyError when there is nothing
+    return decode_array_document(data, path, 3)
+
+
+def decode_array_document(document: Any, path: str, zarr_format: int,
+                          default_separator: str = ".") -> Any:
+    """The metadata of the array at ``path`` from its document as read (bytes, or parsed
+    JSON): ``ArrayMetadata`` from a ``.zarray``, ``ArrayMetadataV3`` from a
+    ``zarr.json``.
+
+    Raises
+    ------
+    czarr.errors.MetadataError
+        The document is malformed, or a ``zarr.json`` describes a group.
+    """
+    prefix = path + "/" if path else ""
+    if zarr_format == 2:
+        return decode_array_metadata(document, key=prefix + ARRAY_META_KEY,
                                      default_separator=default_separator)
     from czarr.metadata.v3 import decode_array_metadata_v3
 
-    data = store[prefix + V3_META_KEY]  # KeyError when there is nothing
-    return decode_array_metadata_v3(data, key=prefix + V3_META_KEY)
+    return decode_array_metadata_v3(document, key=prefix + V3_META_KEY)
 
 
+@functools.lru_cache(maxsize=64)
 def _grid_pattern(ndim: int, sep: str, lead: str = "") -> Any:
     sep = re.escape(sep)
     body = r"\d+" + (sep + r"\d+") * (ndim - 1) if ndim else ""
@@ -133,14 +159,27 @@ def chunk_layout(meta: Any, path: str, store: MutableMapping,
     if isinstance(meta, ArrayMetadata):
         sep = meta.dimension_separator
         ndim = len(meta.shape)
+        where = prefix + ARRAY_META_KEY
         return ChunkLayout(
             zarr_format=2, shape=tuple(meta.shape), chunks=tuple(meta.chunks),
             dtype=np.dtype(meta.dtype), order=meta.order, fill_value=meta.fill_value,
-            compressor=get_codec(meta.compressor) if meta.compressor else None,
-            filters=[get_codec(f) for f in meta.filters] if meta.filters else None,
+            compressor=_codec(meta.compressor, where, "compressor") if meta.compressor
+            else None,
+            filters=[_codec(f, where, "filters") for f in meta.filters] if meta.filters
+            else None,
             key_prefix=prefix, separator=sep, zero_key=prefix + "0",
             chunk_store=chunks_in, scan_prefix=prefix, scan_pattern=_grid_pattern(ndim, sep))
     return _v3_layout(meta, prefix, chunks_in)
+
+
+def _codec(config: dict, where: str, field: str) -> Any:
+    """The codec a ``.zarray`` field configures; MetadataError naming the key when no
+    codec can be made from it (an unknown id, parameters its class refuses)."""
+    try:
+        return get_codec(config)
+    except Exception as e:  # noqa: BLE001 - any codec library's refusal, named
+        raise MetadataError(f"{_describe_key(where)}: field {field!r}: no codec can be made "
+                            f"from {config!r} ({type(e).__name__}: {e})") from e
 
 
 def _v3_layout(meta: Any, prefix: str, store: MutableMapping) -> ChunkLayout:
@@ -202,7 +241,9 @@ def store_array_shape(store: MutableMapping, path: str, meta: Any,
         from czarr.metadata.v3 import decode_array_metadata_v3, encode_array_metadata_v3
 
         new = decode_array_metadata_v3(doc, key=key)
-        store[key] = encode_array_metadata_v3(new)
+        with naming_keys(key, store):
+            store[key] = encode_array_metadata_v3(new)
         return new
-    store[key] = encode_array_metadata(new)
+    with naming_keys(key, store):
+        store[key] = encode_array_metadata(new)
     return new

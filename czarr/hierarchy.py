@@ -8,7 +8,7 @@ store and path, so the format rules live in one place.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable, ItemsView, Iterator, MutableMapping, ValuesView
 from typing import Any
 
 import numpy as np
@@ -22,16 +22,20 @@ from czarr.errors import (
     ReadOnlyError,
 )
 from czarr.layout import (
+    NodeInfo,
     check_v2_only,
     contains_array,
     contains_group,
+    contains_node,
     init_group,
-    node_format,
+    member_names,
     normalize_path,
+    read_members,
+    read_node,
     resolve_format,
 )
 from czarr.node import Node
-from czarr.storage import listdir, normalize_store_arg, rename, rmdir
+from czarr.storage import normalize_store_arg, rename, rmdir
 
 __all__ = ["Group", "group", "open_group"]
 
@@ -75,20 +79,56 @@ class Group(Node, MutableMapping):
         meta_array: Any = None,
     ) -> None:
         check_v2_only(zarr_version=zarr_version, meta_array=meta_array)
+        path = normalize_path(path)
+        node = read_node(store, path, zarr_version, kind="group")
+        if node is None:
+            raise GroupNotFoundError(f"no group at path {path!r}")
+        if node.kind == "array":
+            raise ContainsArrayError(f"an array exists at path {path!r}, not a group")
+        self._setup(store, path, read_only, chunk_store, cache_attrs, synchronizer, node)
+
+    def _setup(self, store: MutableMapping, path: str, read_only: bool,
+               chunk_store: MutableMapping | None, cache_attrs: bool, synchronizer: Any,
+               node: NodeInfo) -> None:
         self._store = store
         self._chunk_store = chunk_store
-        self._path = normalize_path(path)
+        self._path = path
         self._read_only = bool(read_only)
         self._cache_attrs = cache_attrs
         self._synchronizer = synchronizer
-        if contains_array(store, self._path):
-            raise ContainsArrayError(f"an array exists at path {self._path!r}, not a group")
-        if not contains_group(store, self._path):
-            raise GroupNotFoundError(f"no group at path {self._path!r}")
-        self._zarr_format = node_format(store, self._path) or 2
-        self._attrs = attributes_for(store, self._path, self._zarr_format,
+        self._zarr_format = node.zarr_format
+        if node.zarr_format == 3 and node.document is not None:
+            # the document was parsed, not checked: its attributes, extensions and
+            # consolidated block's shape (each node there is checked when opened)
+            from czarr.metadata.v3 import decode_group_metadata_v3
+
+            decode_group_metadata_v3(node.document, key=_join(path, "zarr.json"),
+                                     nodes_too=False)
+        # a v3 group's attributes came in the document just read: no second read for them
+        seen = node.document.get("attributes") if cache_attrs and node.document else None
+        self._attrs = attributes_for(store, path, self._zarr_format,
                                      read_only=read_only, cache=cache_attrs,
-                                     synchronizer=synchronizer)
+                                     synchronizer=synchronizer,
+                                     cached_dict=seen if isinstance(seen, dict) else None)
+
+    def _member(self, path: str, node: NodeInfo) -> Array | Group:
+        """The member at ``path`` from its metadata document, already read: no store call."""
+        if node.kind == "array":
+            return Array._from_node(self._store, path, node, read_only=self._read_only,
+                                    chunk_store=self._chunk_store,
+                                    synchronizer=self._synchronizer,
+                                    cache_attrs=self._cache_attrs)
+        group = Group.__new__(Group)
+        group._setup(self._store, path, self._read_only, self._chunk_store,
+                     self._cache_attrs, self._synchronizer, node)
+        return group
+
+    def _members(self) -> list[tuple[str, Array | Group]]:
+        """Every member with its name, sorted: one listing and one batched read of the
+        members' metadata documents (see :func:`czarr.layout.read_members`)."""
+        nodes = read_members(self._store, self._path, self._zarr_format)
+        return [(name, self._member(_join(self._path, name), node))
+                for name, node in nodes.items()]
 
     # ------------------------------------------------------------------ properties
     def _info_items(self) -> list[tuple[str, str]]:
@@ -97,8 +137,9 @@ class Group(Node, MutableMapping):
             ("Type", f"{type(self).__module__}.{type(self).__name__}"),
             ("Read-only", str(self._read_only)),
         ] + self._store_items()
-        arrays = list(self.array_keys())
-        groups = list(self.group_keys())
+        nodes = read_members(self._store, self._path, self._zarr_format)
+        arrays = [name for name, node in nodes.items() if node.kind == "array"]
+        groups = [name for name, node in nodes.items() if node.kind == "group"]
         items.append(("No. members", str(len(arrays) + len(groups))))
         items.append(("No. arrays", str(len(arrays))))
         items.append(("No. groups", str(len(groups))))
@@ -141,12 +182,7 @@ class Group(Node, MutableMapping):
         self.__init__(**state)
 
     def _member_names(self) -> list[str]:
-        return [
-            name
-            for name in listdir(self._store, self._path)
-            if contains_array(self._store, _join(self._path, name))
-            or contains_group(self._store, _join(self._path, name))
-        ]
+        return member_names(self._store, self._path, self._zarr_format)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._member_names())
@@ -161,19 +197,25 @@ class Group(Node, MutableMapping):
             path = _join(self._path, item)
         except ValueError:
             return False
-        return contains_array(self._store, path) or contains_group(self._store, path)
+        return contains_node(self._store, path, self._zarr_format)
 
     def __getitem__(self, item: str) -> Array | Group:
+        """The member array or group (``'a/b'`` walks down): one read of its metadata
+        document when it is in this group's format."""
         path = _join(self._path, item)
-        if contains_array(self._store, path):
-            return Array(self._store, path=path, read_only=self._read_only,
-                         chunk_store=self._chunk_store, synchronizer=self._synchronizer,
-                         cache_attrs=self._cache_attrs)
-        if contains_group(self._store, path):
-            return Group(self._store, path=path, read_only=self._read_only,
-                         chunk_store=self._chunk_store, cache_attrs=self._cache_attrs,
-                         synchronizer=self._synchronizer)
-        raise KeyError(item)
+        node = read_node(self._store, path, self._zarr_format)
+        if node is None:
+            raise KeyError(item)
+        return self._member(path, node)
+
+    def items(self) -> ItemsView:
+        """``(name, member)`` pairs, sorted by name; iterating reads the members'
+        metadata in one batched call."""
+        return _MembersView(self)
+
+    def values(self) -> ValuesView:
+        """The members, sorted by name (their metadata read in one batched call)."""
+        return _MemberValuesView(self)
 
     def __setitem__(self, item: str, value: Any) -> None:
         self.array(item, value, overwrite=True)
@@ -210,22 +252,25 @@ class Group(Node, MutableMapping):
         return self.tree()._repr_html_()
 
     # ------------------------------------------------------------------ members
+    def _nodes_of_kind(self, kind: str) -> Iterator[tuple[str, NodeInfo]]:
+        for name, node in read_members(self._store, self._path, self._zarr_format).items():
+            if node.kind == kind:
+                yield name, node
+
     def group_keys(self) -> Iterator[str]:
         """Names of the member groups, sorted."""
-        for name in listdir(self._store, self._path):
-            if contains_group(self._store, _join(self._path, name)):
-                yield name
+        for name, _ in self._nodes_of_kind("group"):
+            yield name
 
     def groups(self) -> Iterator[tuple[str, Group]]:
         """(name, Group) pairs of the member groups, sorted by name."""
-        for name in self.group_keys():
-            yield name, self[name]
+        for name, node in self._nodes_of_kind("group"):
+            yield name, self._member(_join(self._path, name), node)
 
     def array_keys(self, recurse: bool = False) -> Iterator[str]:
         """Names of the member arrays, sorted (with ``recurse``, of all descendants)."""
-        for name in listdir(self._store, self._path):
-            if contains_array(self._store, _join(self._path, name)):
-                yield name
+        for name, _ in self._nodes_of_kind("array"):
+            yield name
         if recurse:
             for gname, g in self.groups():
                 for name in g.array_keys(recurse=True):
@@ -233,8 +278,12 @@ class Group(Node, MutableMapping):
 
     def arrays(self, recurse: bool = False) -> Iterator[tuple[str, Array]]:
         """(name, Array) pairs of the member arrays, sorted (``recurse``: all descendants)."""
-        for name in self.array_keys(recurse=recurse):
-            yield name, self[name]
+        for name, node in self._nodes_of_kind("array"):
+            yield name, self._member(_join(self._path, name), node)
+        if recurse:
+            for gname, g in self.groups():
+                for name, arr in g.arrays(recurse=True):
+                    yield f"{gname}/{name}", arr
 
     def visitvalues(self, func: Callable[[Any], Any]) -> Any:
         """Call ``func(member)`` on every descendant; stop at the first non-None result."""
@@ -251,7 +300,7 @@ class Group(Node, MutableMapping):
         base = len(self._path) + 1 if self._path else 0
 
         def walk(group: Group) -> Any:
-            for _, member in sorted(group.items()):
+            for _, member in group._members():
                 result = func(member.path[base:], member)
                 if result is not None:
                     return result
@@ -440,6 +489,24 @@ class Group(Node, MutableMapping):
             rename(self._chunk_store, src, dst)
 
 
+class _MembersView(ItemsView):
+    """A group's items: iterating reads every member's metadata in one batched call."""
+
+    _mapping: Group
+
+    def __iter__(self) -> Iterator[tuple[str, Any]]:
+        return iter(self._mapping._members())
+
+
+class _MemberValuesView(ValuesView):
+    """A group's members: their metadata read in one batched call."""
+
+    _mapping: Group
+
+    def __iter__(self) -> Iterator[Any]:
+        return (member for _, member in self._mapping._members())
+
+
 class TreeView:
     """Tree of a group's hierarchy: ``repr``/``str`` give the text (with ``details``, each
     array's chunks, chunks stored and bytes stored too); notebooks get ``_repr_html_``,
@@ -453,7 +520,7 @@ class TreeView:
         self._details = details
 
     def _members(self, group: Group) -> list[tuple[str, Any]]:
-        return sorted(group.items())
+        return group._members()
 
     def _lines(self, group: Group, prefix: str, depth: int) -> list[str]:
         lines: list[str] = []
@@ -584,21 +651,20 @@ def open_group(
         chunk_store = normalize_store_arg(chunk_store, storage_options=storage_options,
                                           mode=mode)
     path = normalize_path(path)
-    from czarr.creation import _use_consolidated
+    from czarr.creation import _consolidated_store
 
-    if _use_consolidated(store, path, mode, use_consolidated, {"chunk_store": chunk_store}):
-        from czarr.consolidated import open_consolidated
+    meta_store = _consolidated_store(store, path, mode, use_consolidated,
+                                     {"chunk_store": chunk_store, "zarr_format": zarr_format})
+    if meta_store is not None:
+        from czarr.consolidated import open_over
 
-        group = open_consolidated(store, mode=mode, path=path, cache_attrs=cache_attrs,
-                                  synchronizer=synchronizer)
+        group = open_over(meta_store, store, mode, path, cache_attrs=cache_attrs,
+                          synchronizer=synchronizer)
         if not isinstance(group, Group):
             raise ContainsArrayError(f"an array exists at path {path!r}, not a group")
         return group
     if mode in ("r", "r+"):
-        if contains_array(store, path):
-            raise ContainsArrayError(f"an array exists at path {path!r}, not a group")
-        if not contains_group(store, path):
-            raise GroupNotFoundError(f"no group at path {path!r}")
+        pass  # Group() finds the group (or the array, or nothing) in one read
     elif mode == "w":
         init_group(store, overwrite=True, path=path, chunk_store=chunk_store,
                    zarr_format=fmt)
@@ -616,7 +682,8 @@ def open_group(
     else:
         raise ValueError(f"invalid mode {mode!r}: expected one of r, r+, a, w, w-, x")
     return Group(store, path=path, read_only=(mode == "r"), chunk_store=chunk_store,
-                 cache_attrs=cache_attrs, synchronizer=synchronizer)
+                 cache_attrs=cache_attrs, synchronizer=synchronizer,
+                 zarr_version=resolve_format(zarr_format, zarr_version))
 
 
 # zarr-python 2.18 names that live in other czarr modules (see czarr.compat)

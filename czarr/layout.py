@@ -6,15 +6,18 @@ at ``'a/b/.zarray'`` (or ``.zgroup``), its attributes at ``'a/b/.zattrs'`` and i
 under ``'a/b/'``; the root's live at ``'.zarray'``, ``'.zattrs'`` and ``''``. It creates
 arrays and groups the way zarr-python 2's ``init_array``/``init_group`` do: parent groups
 appear implicitly, an existing node is an error unless ``overwrite=True``, which clears
-the subtree first. What the documents contain is :mod:`czarr.metadata.v2`'s business,
-how bytes are kept is the store's.
+the subtree first. It finds nodes with the fewest store calls (:func:`read_node`, one
+read of a node's document; :func:`member_names`, a listing and an existence check per
+child; :func:`read_members`, a listing and one batched read), so what a group costs
+is what is asked of it. What the documents contain is :mod:`czarr.metadata.v2`'s
+business, how bytes are kept is the store's.
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import MutableMapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from czarr.errors import (
     CodecError,
@@ -30,8 +33,13 @@ from czarr.metadata.normalize import (
     normalize_order,
     normalize_shape,
 )
-from czarr.metadata.v2 import ArrayMetadata, encode_array_metadata, encode_group_metadata
-from czarr.storage.base import rmdir
+from czarr.metadata.v2 import (
+    ArrayMetadata,
+    decode_group_metadata,
+    encode_array_metadata,
+    encode_group_metadata,
+)
+from czarr.storage.base import _is_canonical, getitems, listdir, naming_keys, rmdir
 
 __all__ = [
     "ARRAY_META_KEY",
@@ -49,6 +57,11 @@ __all__ = [
     "build_array_metadata",
     "init_array",
     "init_group",
+    "NodeInfo",
+    "contains_node",
+    "read_node",
+    "member_names",
+    "read_members",
 ]
 
 ARRAY_META_KEY = ".zarray"
@@ -89,13 +102,17 @@ def normalize_path(path: str | bytes | None) -> str:
     Raises
     ------
     ValueError
-        If a segment is ``'.'`` or ``'..'``.
+        If a segment is ``'.'`` or ``'..'``, or the path holds a NUL character.
     """
+    if type(path) is str and _is_canonical(path):
+        return path  # already canonical: the common case, checked without splitting
     if isinstance(path, bytes):
         path = path.decode("ascii")
     if path is None:
         return ""
     path = str(path).replace("\\", "/")
+    if "\0" in path:
+        raise ValueError(f"path containing a NUL character not allowed: {path!r}")
     segments = [s for s in path.split("/") if s]
     if any(s in (".", "..") for s in segments):
         raise ValueError(f"path containing '.' or '..' segment not allowed: {path!r}")
@@ -358,13 +375,14 @@ def _require_parent_groups(store: Any, path: str, chunk_store: Any,
     for i in range(len(segments)):
         parent = "/".join(segments[:i])
         name, doc = _group_document(zarr_format)
+        key = path_prefix(parent) + name
         if contains_array(store, parent):
             rmdir(store, parent)
             if chunk_store is not None:
                 rmdir(chunk_store, parent)
-            store[path_prefix(parent) + name] = doc
+            _write_document(store, key, doc)
         elif not contains_group(store, parent):
-            store[path_prefix(parent) + name] = doc
+            _write_document(store, key, doc)
 
 
 def _metadata_key_above(store: Any, path: str | None, names: tuple[str, ...]) -> str | None:
@@ -575,7 +593,8 @@ def init_array(
         from czarr.metadata.v3 import encode_array_metadata_v3
 
         _prepare_node(store, path, overwrite, chunk_store, zarr_format=3)
-        store[path_prefix(path) + V3_META_KEY] = encode_array_metadata_v3(meta3)
+        _write_document(store, path_prefix(path) + V3_META_KEY,
+                        encode_array_metadata_v3(meta3))
         return
     if zarr_format != 2:
         raise ValueError(f"zarr_format must be 2 or 3, got {zarr_format!r}")
@@ -596,7 +615,7 @@ def init_array(
         dimension_separator=dimension_separator,
     )
     _prepare_node(store, path, overwrite, chunk_store)
-    store[array_meta_key(path)] = encode_array_metadata(meta)
+    _write_document(store, array_meta_key(path), encode_array_metadata(meta))
 
 
 def init_group(
@@ -630,7 +649,13 @@ def init_group(
     path = normalize_path(path)
     _prepare_node(store, path, overwrite, chunk_store, zarr_format)
     name, doc = _group_document(zarr_format)
-    store[path_prefix(path) + name] = doc
+    _write_document(store, path_prefix(path) + name, doc)
+
+
+def _write_document(store: MutableMapping, key: str, doc: bytes) -> None:
+    """Store a metadata document; a failed write names its key."""
+    with naming_keys(key, store):
+        store[key] = doc
 
 
 def resolve_format(zarr_format: Any = None, zarr_version: Any = None) -> int | None:
@@ -643,3 +668,132 @@ def resolve_format(zarr_format: Any = None, zarr_version: Any = None) -> int | N
     if fmt not in (None, 2, 3):
         raise ValueError(f"zarr_format must be 2 or 3, got {fmt!r}")
     return fmt
+
+
+# ---------------------------------------------------------------------------------------
+# finding nodes with the fewest store calls
+# ---------------------------------------------------------------------------------------
+
+
+class NodeInfo(NamedTuple):
+    """What is at a path: ``kind`` (``'array'`` or ``'group'``), ``zarr_format``, and
+    ``document``, the metadata as read: an array's ``.zarray`` bytes, a node's parsed
+    ``zarr.json``, or None for a v2 group (found by its ``.zgroup`` existing)."""
+
+    kind: str
+    zarr_format: int
+    document: Any
+
+
+def _formats(zarr_format: int | None) -> tuple[int, int]:
+    """The formats to look for, ``zarr_format`` (v2, czarr's default, when None) first.
+    czarr never mixes them in a hierarchy, but a node another writer left in the other
+    format is still found, at the cost of a miss."""
+    return (3, 2) if zarr_format == 3 else (2, 3)
+
+
+def read_node(store: Any, path: str | None, zarr_format: int | None = None,
+              kind: str | None = None) -> NodeInfo | None:
+    """The node at ``path``, or None, read with the fewest store calls: one when it is
+    in ``zarr_format`` (a v3 node: its ``zarr.json`` read; a v2 array: its ``.zarray``
+    read; a v2 group when ``kind='group'``: its ``.zgroup`` checked), at most four
+    otherwise. ``kind`` only decides what is looked for first.
+
+    Raises
+    ------
+    czarr.errors.MetadataError
+        A ``zarr.json`` that is not a node's document.
+    """
+    from czarr.metadata.v3 import parse_node_v3
+
+    prefix = path_prefix(path)
+    for fmt in _formats(zarr_format):
+        if fmt == 3:
+            key = prefix + V3_META_KEY
+            try:
+                data = store[key]
+            except KeyError:
+                continue
+            found, doc = parse_node_v3(data, key=key)
+            return NodeInfo(found, 3, doc)
+        if kind == "group" and (group := _v2_group(store, prefix)) is not None:
+            return group
+        try:
+            return NodeInfo("array", 2, store[prefix + ARRAY_META_KEY])
+        except KeyError:
+            pass
+        if kind != "group" and (group := _v2_group(store, prefix)) is not None:
+            return group
+    return None
+
+
+def _v2_group(store: Any, prefix: str) -> NodeInfo | None:
+    """The v2 group whose ``.zgroup`` is under ``prefix`` (read and checked), or None."""
+    key = prefix + GROUP_META_KEY
+    try:
+        data = store[key]
+    except KeyError:
+        return None
+    decode_group_metadata(data, key=key)
+    return NodeInfo("group", 2, None)
+
+
+def _is_node(store: Any, base: str, zarr_format: int) -> bool:
+    if zarr_format == 3:
+        return base + V3_META_KEY in store
+    return base + ARRAY_META_KEY in store or base + GROUP_META_KEY in store
+
+
+def member_names(store: Any, path: str | None, zarr_format: int | None = None) -> list[str]:
+    """Sorted names of the nodes directly under the group at ``path``: one ``listdir``,
+    then per child an existence check of its metadata document (``zarr.json``, or
+    ``.zarray`` then ``.zgroup``), never a read."""
+    prefix = path_prefix(path)
+    first, second = _formats(zarr_format)
+    return [name for name in listdir(store, path)
+            if _is_node(store, f"{prefix}{name}/", first)
+            or _is_node(store, f"{prefix}{name}/", second)]
+
+
+def read_members(store: Any, path: str | None, zarr_format: int | None = None
+                 ) -> dict[str, NodeInfo]:
+    """The nodes directly under the group at ``path``, by name in sorted order, with
+    their documents: one ``listdir`` and one batched read (``getitems``, concurrent on
+    object stores) of the children's ``zarr.json`` (v3) or ``.zarray`` (v2, where a
+    child without one is a group when its ``.zgroup`` exists).
+
+    Raises
+    ------
+    czarr.errors.MetadataError
+        A child's ``zarr.json`` that is not a node's document.
+    """
+    from czarr.metadata.v3 import parse_node_v3
+
+    prefix = path_prefix(path)
+    pending = listdir(store, path)
+    found: dict[str, NodeInfo] = {}
+    for fmt in _formats(zarr_format):
+        if not pending:
+            break
+        name = V3_META_KEY if fmt == 3 else ARRAY_META_KEY
+        keys = {f"{prefix}{child}/{name}": child for child in pending}
+        for key, data in getitems(store, list(keys)).items():
+            if fmt == 3:
+                kind, doc = parse_node_v3(data, key=key)
+                found[keys[key]] = NodeInfo(kind, 3, doc)
+            else:
+                found[keys[key]] = NodeInfo("array", 2, data)
+        if fmt == 2:
+            for child in pending:
+                if child not in found and f"{prefix}{child}/{GROUP_META_KEY}" in store:
+                    found[child] = NodeInfo("group", 2, None)
+        pending = [child for child in pending if child not in found]
+    return {child: found[child] for child in sorted(found)}
+
+
+def contains_node(store: Any, path: str | None, zarr_format: int | None = None) -> bool:
+    """Whether an array or a group is at ``path``: existence checks of its metadata
+    document, never a read (one call when the node is in ``zarr_format``)."""
+    base = path_prefix(path)
+    first, second = _formats(zarr_format)
+    return _is_node(store, base, first) or _is_node(store, base, second)

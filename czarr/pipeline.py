@@ -3,12 +3,16 @@
 Encoding runs the filters in order, then the compressor; decoding runs the compressor,
 then the filters in reverse. When there are no filters the compressor decodes straight
 into the caller's chunk buffer (``decode(cdata, out=...)``), so the hot path makes no
-intermediate copy. Any numcodecs-compatible codec object works here. A chunk that
-cannot be decoded raises :class:`~czarr.errors.ChunkDecodeError` naming its key.
+intermediate copy. With filters, every stage decodes into a bounded size (see
+:meth:`ChunkPipeline.stage_limit`), so a small hostile frame (a decompression bomb)
+is refused instead of inflated. Any numcodecs-compatible codec object works here. A
+chunk that cannot be decoded raises :class:`~czarr.errors.ChunkDecodeError` naming its
+key.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,10 +21,24 @@ import numpy as np
 from czarr._core import blosc as _blosc
 from czarr._core import blosc_blocks as _blosc_blocks
 from czarr._core.indexing import CODEC_BLOSC, CODEC_RAW, READ_DEST_SIZE
+from czarr.codecs._buffers import check_decoded_size
+from czarr.codecs.abc import Codec
 from czarr.codecs.blosc import Blosc
 from czarr.errors import ChunkDecodeError
 
 __all__ = ["ChunkPipeline"]
+
+# what a filter stage may produce beyond the largest size the chain's encoding shows for
+# a chunk: a compressor used as a filter adds at most about 1/8 (its worst case on
+# incompressible data) plus a constant
+_STAGE_SLACK = 65536
+# when the filters cannot encode a chunk of zeros to show their sizes, the bound is this
+# many times a chunk (more than any dtype change a filter makes: 1-byte items to 16)
+_UNPROBED_GROWTH = 32
+# an object array's chunk declares no size in bytes: the stages before its object codec
+# may produce at most what the largest Blosc chunk holds (numcodecs' limit), so a bomb
+# stops there instead of running away
+_OBJECT_STAGE_LIMIT = 2**31 - 1
 
 
 def _flat_bytes(arr: np.ndarray) -> np.ndarray:
@@ -43,7 +61,8 @@ class ChunkPipeline:
     filters : sequence of codecs or None
     """
 
-    __slots__ = ("dtype", "chunks", "order", "compressor", "filters", "chunk_nbytes")
+    __slots__ = ("dtype", "chunks", "order", "compressor", "filters", "chunk_nbytes",
+                 "_stage_limit")
 
     def __init__(
         self,
@@ -58,7 +77,8 @@ class ChunkPipeline:
         self.order = order
         self.compressor = compressor
         self.filters = tuple(filters) if filters else ()
-        self.chunk_nbytes = int(np.prod(self.chunks, dtype=np.int64)) * self.dtype.itemsize
+        self.chunk_nbytes = math.prod(self.chunks) * self.dtype.itemsize
+        self._stage_limit: int | None = None
 
     def empty_chunk(self) -> np.ndarray:
         """A new, uninitialised chunk buffer."""
@@ -78,9 +98,12 @@ class ChunkPipeline:
                 else:
                     self.compressor.decode(cdata, out=_flat_bytes(out))
                 return out
-            buf = self.compressor.decode(cdata) if self.compressor is not None else cdata
+            limit = self.stage_limit()
+            buf = cdata
+            if self.compressor is not None:
+                buf = _decode_bounded(self.compressor, buf, limit)
             for f in reversed(self.filters):
-                buf = f.decode(buf)
+                buf = _decode_bounded(f, buf, limit)
             arr = np.asarray(buf) if isinstance(buf, np.ndarray) else np.frombuffer(buf, np.uint8)
             raw = arr.reshape(-1, order="A").view(np.uint8)
             dest = _flat_bytes(out)
@@ -91,22 +114,55 @@ class ChunkPipeline:
         except ChunkDecodeError:
             raise
         except Exception as e:  # codec errors of any library, named with the key
-            raise ChunkDecodeError(f"chunk {key!r} could not be decoded: {e}") from e
+            raise ChunkDecodeError(f"chunk {key!r} could not be decoded: {e}",
+                                   key=key) from e
+
+    def stage_limit(self) -> int:
+        """The most bytes any stage of a filtered chain may decode to.
+
+        Encoding a chunk of zeros through the filters (once per pipeline) shows the size
+        of each intermediate form for filters whose output size does not depend on the
+        data (delta, scale-offset, astype, shuffle, packbits, checksums, transpose). A
+        compressor used as a filter (a codec with its own ``decode_bounded``) is not
+        run: its worst case is its input's size plus ``_STAGE_SLACK``. No real chunk
+        needs more, so a frame decoding to more is refused before it is inflated.
+        """
+        if self._stage_limit is None:
+            sizes = [self.chunk_nbytes]
+            try:
+                buf: Any = np.zeros(self.chunks, dtype=self.dtype, order=self.order)
+                for f in self.filters:
+                    if getattr(type(f), "decode_bounded", Codec.decode_bounded) \
+                            is not Codec.decode_bounded:
+                        continue  # a compressor: sized as its input, plus the slack
+                    buf = f.encode(buf)
+                    sizes.append(buf.nbytes if isinstance(buf, np.ndarray)
+                                 else memoryview(buf).nbytes)
+            except Exception:  # noqa: BLE001 - a filter that cannot encode zeros
+                sizes.append(self.chunk_nbytes * _UNPROBED_GROWTH)
+            top = max(sizes)
+            self._stage_limit = top + top // 8 + _STAGE_SLACK
+        return self._stage_limit
 
     def decode_objects(self, cdata: Any, key: str) -> np.ndarray:
         """Decode a chunk of an object array (the object codec is the first filter, so
         it runs last) into a new chunk-shaped object array."""
         try:
-            buf = self.compressor.decode(cdata) if self.compressor is not None else cdata
-            for f in reversed(self.filters):
-                buf = f.decode(buf)
+            buf = cdata
+            if self.compressor is not None:
+                buf = _decode_bounded(self.compressor, buf, _OBJECT_STAGE_LIMIT)
+            for f in reversed(self.filters[1:]):
+                buf = _decode_bounded(f, buf, _OBJECT_STAGE_LIMIT)
+            if self.filters:
+                buf = self.filters[0].decode(buf)
             arr = np.asarray(buf, dtype=object)
             if arr.size != int(np.prod(self.chunks)):
                 raise ValueError(f"{arr.size} objects decoded, expected "
                                  f"{int(np.prod(self.chunks))}")
             return arr.reshape(self.chunks, order=self.order)
         except Exception as e:
-            raise ChunkDecodeError(f"chunk {key!r} could not be decoded: {e}") from e
+            raise ChunkDecodeError(f"chunk {key!r} could not be decoded: {e}",
+                                   key=key) from e
 
     @property
     def fast_codec(self) -> int | None:
@@ -143,7 +199,8 @@ class ChunkPipeline:
             _blosc.getitem(cdata, b0 // typesize, (b1 - b0) // typesize, dest)
             return True
         except Exception as e:
-            raise ChunkDecodeError(f"chunk {key!r} could not be decoded: {e}") from e
+            raise ChunkDecodeError(f"chunk {key!r} could not be decoded: {e}",
+                                   key=key) from e
 
     def raise_read_error(self, key: str, code: int) -> None:
         """Raise the ChunkDecodeError for a failure ``code`` of the compiled read loop."""
@@ -158,7 +215,8 @@ class ChunkPipeline:
             READ_DEST_SIZE: f"stored size differs from the chunk's {self.chunk_nbytes} bytes",
         }
         raise ChunkDecodeError(
-            f"chunk {key!r} could not be decoded: {reasons.get(code, f'error {code}')}")
+            f"chunk {key!r} could not be decoded: {reasons.get(code, f'error {code}')}",
+            key=key)
 
     def encode_view(self, view: np.ndarray) -> bytes | None:
         """Encode a chunk given as a chunk-shaped view of any strides (its part of the
@@ -184,3 +242,14 @@ class ChunkPipeline:
         if isinstance(buf, np.ndarray):
             return buf.tobytes(order="A")  # a chunk buffer is C- or F-contiguous: its own order
         return bytes(buf)
+
+
+def _decode_bounded(codec: Any, buf: Any, limit: int) -> Any:
+    """One stage of a filtered chain: czarr's codecs stop at ``limit`` bytes (before
+    allocating them, for the compressors); another library's codec is checked after."""
+    bounded = getattr(codec, "decode_bounded", None)
+    if bounded is not None:
+        return bounded(buf, limit)
+    data = codec.decode(buf)
+    check_decoded_size(data, limit, type(codec).__name__)
+    return data

@@ -21,7 +21,6 @@ import base64
 import itertools
 import json
 import math
-import re
 import threading
 import uuid
 from collections.abc import Callable, Iterator, MutableMapping
@@ -33,6 +32,7 @@ import numpy as np
 
 from czarr import config
 from czarr.errors import ContainsArrayError
+from czarr.util import parse_bytes
 
 __all__ = ["rechunk", "RechunkProgress", "MaxMemError", "parse_bytes", "PROGRESS_KEY"]
 
@@ -41,26 +41,6 @@ _TMP_NAME = ".czarr_rechunk_tmp"
 _SAME = "same"  # keep the source's codecs
 # blocks smaller than this are grown (when memory allows) to spread per-call costs
 _MIN_BLOCK_BYTES = 32 * 2**20
-_UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9,
-          "gb": 10**9, "t": 10**12, "tb": 10**12, "kib": 2**10, "mib": 2**20, "gib": 2**30,
-          "tib": 2**40}
-
-
-def parse_bytes(text: str | int) -> int:
-    """A byte count from ``'2GiB'``, ``'256MB'``, ``'1.5g'`` or ``1000``.
-
-    Raises
-    ------
-    ValueError
-        The text is not a number followed by an optional unit (B, kB, MB, GB, TB, KiB,
-        MiB, GiB, TiB; case-insensitive).
-    """
-    if isinstance(text, int):
-        return text
-    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([a-zA-Z]*)\s*", str(text))
-    if not m or m.group(2).lower() not in _UNITS:
-        raise ValueError(f"not a size: {text!r} (try 512MiB, 2GiB or a number of bytes)")
-    return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
 
 
 class MaxMemError(ValueError):

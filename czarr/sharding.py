@@ -12,7 +12,10 @@ inner chunks asked for (byte ranges through the store's ``get_ranges``), or the 
 shard when most of it is wanted. Writes rebuild each touched shard once per batch,
 keeping the inner chunks not written, and store it with one call; a shard left empty is
 deleted. A lock per shard keeps two threads of one array from rewriting the same shard at
-once, or one from reading a shard while another rewrites it.
+once, or one from reading a shard while another rewrites it. Writers the lock cannot see
+(other processes, other Array objects) replace a shard whole, as the store writes values;
+a reader reads the index again with the chunk ranges and starts over when it changed, so
+it never pairs one version's index with another version's bytes.
 """
 
 from __future__ import annotations
@@ -29,26 +32,71 @@ from czarr._core.filters import crc32c_checksum
 from czarr.errors import ChunkDecodeError
 from czarr.storage import base
 from czarr.storage.base import Store, as_buffer
+from czarr.sync import renew_after_fork
 
-__all__ = ["ShardedChunks", "decode_index", "encode_shard", "morton_order"]
+__all__ = ["ShardedChunks", "check_index", "decode_index", "encode_shard", "morton_order"]
 
 _MISSING = 0xFFFFFFFFFFFFFFFF
+_INT64_MAX = 2**63 - 1
 
 
-def decode_index(raw: bytes, n: int, crc: bool, key: str) -> np.ndarray:
+def decode_index(raw: bytes, n: int, crc: bool, key: str, first: int = 0) -> np.ndarray:
     """The ``(n, 2)`` uint64 offsets and lengths of a shard index; ChunkDecodeError
-    naming ``key`` for a short index or a wrong CRC-32C."""
+    naming ``key`` for a short index, a wrong CRC-32C, or entries no writer makes (see
+    :func:`check_index`; ``first`` is the first byte a chunk may start at: the index's
+    size when it is at the start of the shard)."""
     size = 16 * n + (4 if crc else 0)
     if len(raw) != size:
         raise ChunkDecodeError(f"shard {key!r} is truncated: its index needs {size} bytes, "
-                               f"{len(raw)} are there")
+                               f"{len(raw)} are there", key=key)
     if crc:
         stored = int.from_bytes(raw[-4:], "little")
         computed = crc32c_checksum(raw[:-4])
         if stored != computed:
             raise ChunkDecodeError(f"shard {key!r}: the index checksum does not match "
-                                   f"(stored 0x{stored:08x}, computed 0x{computed:08x})")
-    return np.frombuffer(raw, dtype="<u8", count=2 * n).reshape(n, 2)
+                                   f"(stored 0x{stored:08x}, computed 0x{computed:08x})",
+                                   key=key)
+    index = np.frombuffer(raw, dtype="<u8", count=2 * n).reshape(n, 2)
+    check_index(index, key, first)
+    return index
+
+
+def check_index(index: np.ndarray, key: str, first: int = 0, end: int = _INT64_MAX) -> None:
+    """Refuse (ChunkDecodeError naming the shard ``key``) an index whose present entries
+    do not lie in bytes ``first..end`` of the shard or overlap one another (an entry
+    repeated exactly, two chunks sharing their bytes, is allowed), or that has an entry
+    with only one of its two fields marking a missing chunk. ``end`` is the end of the
+    chunk bytes when the shard's size is known, else the int64 limit, so no range a
+    store is asked for can overflow."""
+    end = max(int(end), 0)
+    offsets, lengths = index[:, 0], index[:, 1]
+    half = (offsets == _MISSING) != (lengths == _MISSING)
+    if half.any():
+        i = int(np.flatnonzero(half)[0])
+        raise ChunkDecodeError(f"shard {key!r}: index entry {i} marks a chunk both missing "
+                               f"and present (offset {int(offsets[i])}, nbytes "
+                               f"{int(lengths[i])})", key=key)
+    present = lengths != _MISSING
+    if not present.any():
+        return
+    pairs = np.unique(index[present], axis=0)   # sorted by offset; exact repeats merged
+    starts, sizes = pairs[:, 0], pairs[:, 1]
+    # start + size <= end, written so that nothing overflows uint64
+    outside = (starts < first) | (sizes > end) | (starts > end - np.minimum(sizes, end))
+    if outside.any():
+        o, nb = (int(v) for v in pairs[np.flatnonzero(outside)[0]])
+        raise ChunkDecodeError(f"shard {key!r}: the index points outside the shard (a chunk "
+                               f"at bytes {o}..{o + nb}; chunks lie in bytes {first}.."
+                               f"{end})", key=key)
+    stops = starts + sizes
+    nonempty = sizes > 0
+    starts, stops = starts[nonempty], stops[nonempty]
+    overlap = starts[1:] < np.maximum.accumulate(stops)[:-1]
+    if overlap.any():
+        i = int(np.flatnonzero(overlap)[0]) + 1
+        raise ChunkDecodeError(f"shard {key!r}: the index has overlapping chunks (bytes "
+                               f"{int(starts[i])}..{int(stops[i])} overlap an earlier chunk "
+                               f"ending at {int(np.max(stops[:i]))})", key=key)
 
 
 def morton_order(per_shard: tuple[int, ...]) -> np.ndarray:
@@ -92,6 +140,12 @@ def encode_shard(chunks: list[Any], crc: bool, index_at_start: bool,
     return b"".join([raw, *parts] if index_at_start else [*parts, raw])
 
 
+def _wanted(index: np.ndarray, members: list[tuple[str, int]]) -> list[tuple[str, int, int]]:
+    """``(key, offset, nbytes)`` of the members stored in a shard with this index."""
+    return [(key, int(index[i, 0]), int(index[i, 1])) for key, i in members
+            if index[i, 0] != _MISSING or index[i, 1] != _MISSING]
+
+
 class ShardedChunks(Store):
     """The inner chunks of a sharded array as a store keyed ``'i.j.k'``.
 
@@ -107,6 +161,10 @@ class ShardedChunks(Store):
     index_crc32c : bool
         Whether a CRC-32C follows the index.
     """
+
+    # a batch of writes rewrites each shard it touches once: the engine does not split a
+    # write into small batches here (see engine._run)
+    rewrites_groups = True
 
     def __init__(self, store: MutableMapping, shard_key: Callable[[tuple[int, ...]], str],
                  shard_shape: tuple[int, ...], chunk_shape: tuple[int, ...],
@@ -124,17 +182,22 @@ class ShardedChunks(Store):
         self.index_at_start = index_location == "start"
         self.crc = index_crc32c
         self.index_size = 16 * self.n + (4 if index_crc32c else 0)
+        self._first = self.index_size if self.index_at_start else 0  # first chunk byte
         self.read_only = bool(getattr(store, "read_only", False))
         self.synchronizer: Any = None  # set by the array: cross-process shard locks
-        self._locks: dict[str, threading.Lock] = {}
-        self._locks_lock = threading.Lock()
+        self._new_locks()
+        renew_after_fork(self, ShardedChunks._new_locks)
         self.fetches_concurrently = getattr(store, "fetches_concurrently", False)
 
     # -- keys -----------------------------------------------------------------------------
 
-    def _locate(self, key: str) -> tuple[str, int]:
+    def locate(self, key: str) -> tuple[str, int]:
         """Inner chunk key -> (shard key, position of the chunk in the shard index)."""
-        coords = tuple(int(c) for c in key.split(".")) if self.per_shard else ()
+        return self.locate_coords(
+            tuple(int(c) for c in key.split(".")) if self.per_shard else ())
+
+    def locate_coords(self, coords: tuple[int, ...]) -> tuple[str, int]:
+        """Inner chunk grid coordinates -> (shard key, position in the shard index)."""
         shard = tuple(c // p for c, p in zip(coords, self.per_shard))
         inner = 0
         for c, p in zip(coords, self.per_shard):
@@ -153,9 +216,13 @@ class ShardedChunks(Store):
     def _group(self, keys: Iterable[str]) -> dict[str, list[tuple[str, int]]]:
         groups: dict[str, list[tuple[str, int]]] = {}
         for key in keys:
-            shard, inner = self._locate(key)
+            shard, inner = self.locate(key)
             groups.setdefault(shard, []).append((key, inner))
         return groups
+
+    def _new_locks(self) -> None:
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_lock = threading.Lock()
 
     def _lock(self, shard: str) -> threading.Lock:
         with self._locks_lock:
@@ -166,8 +233,8 @@ class ShardedChunks(Store):
 
     # -- reading --------------------------------------------------------------------------
 
-    def _index(self, shard: str) -> np.ndarray | None:
-        """The shard's index, or None when the shard is not stored."""
+    def _index_bytes(self, shard: str) -> bytes | None:
+        """The shard's encoded index, or None when the shard is not stored."""
         try:
             if self.index_at_start:
                 raw = base.get_partial(self.store, shard, 0, self.index_size)
@@ -175,7 +242,21 @@ class ShardedChunks(Store):
                 raw = base.get_partial(self.store, shard, -self.index_size, None)
         except KeyError:
             return None
-        return decode_index(bytes(raw), self.n, self.crc, shard)
+        return bytes(raw)
+
+    def _index(self, shard: str) -> np.ndarray | None:
+        """The shard's index, or None when the shard is not stored."""
+        raw = self._index_bytes(shard)
+        return None if raw is None else decode_index(raw, self.n, self.crc, shard,
+                                                      self._first)
+
+    def _index_of(self, value: bytes, shard: str) -> np.ndarray:
+        """The index of a whole shard's bytes, checked against the shard's size."""
+        raw = (value[:self.index_size] if self.index_at_start
+               else value[len(value) - self.index_size:])
+        index = decode_index(raw, self.n, self.crc, shard, self._first)
+        check_index(index, shard, self._first, self._chunks_end(len(value)))
+        return index
 
     def getitems(self, keys: Iterable[str]) -> dict[str, bytes]:
         out: dict[str, bytes] = {}
@@ -188,26 +269,75 @@ class ShardedChunks(Store):
 
     def _read_shard(self, shard: str, members: list[tuple[str, int]],
                     out: dict[str, bytes]) -> None:
-        """Put the stored inner chunks among ``members`` of one shard into ``out``."""
-        index = self._index(shard)
-        if index is None:
-            return
-        wanted = [(key, int(index[i, 0]), int(index[i, 1])) for key, i in members
-                  if index[i, 0] != _MISSING or index[i, 1] != _MISSING]
-        if not wanted:
-            return
-        present = int(np.count_nonzero(index[:, 1] != _MISSING))
-        if len(wanted) * 2 > present:  # most of the shard: one read of all of it
+        """Put the stored inner chunks among ``members`` of one shard into ``out``.
+
+        Another process (or another Array over the same store) may replace the shard
+        between the read of its index and the reads of its chunks; the index is then
+        read again with the chunks, and a changed index means the ranges are read
+        once more, then the whole shard (one read, index and chunks from the same bytes).
+        """
+        for _ in range(2):
+            raw = self._index_bytes(shard)
+            if raw is None:
+                return
+            index = decode_index(raw, self.n, self.crc, shard, self._first)
+            wanted = _wanted(index, members)
+            if not wanted:
+                return
+            if len(wanted) * 2 > int(np.count_nonzero(index[:, 1] != _MISSING)):
+                break  # most of the shard: one read of all of it
+            datas = self._ranges_if_unchanged(shard, wanted, index, raw)
+            if datas is not None:
+                self._take(shard, wanted, datas, out)
+                return
+        try:
             value = bytes(memoryview(self.store[shard]).cast("B"))
-            datas = [value[o:o + n] for _, o, n in wanted]
-        else:
-            datas = base.get_ranges(self.store, shard, [(o, n) for _, o, n in wanted])
+        except KeyError:
+            return
+        wanted = _wanted(self._index_of(value, shard), members)
+        self._take(shard, wanted, [value[o:o + n] for _, o, n in wanted], out)
+
+    def _ranges_if_unchanged(self, shard: str, wanted: list[tuple[str, int, int]],
+                             index: np.ndarray, raw: bytes) -> list[Any] | None:
+        """The chunk bytes of ``wanted``, or None when the shard's index is no longer
+        ``raw`` (the shard was rewritten since). A store's own ``get_ranges`` reads the
+        index again in the same call: the same version of the shard for a folder (one
+        open file), SQLite and LMDB (one transaction) and memory; an object store sends
+        the ranges as separate requests, and a store that reads single ranges only
+        reads the index after the chunks: there a shard rewritten twice during the read,
+        the second time with the same index, could still pair two versions."""
+        if self.index_at_start:
+            at = 0
+        else:  # the index follows the last chunk (as czarr and zarr-python write shards)
+            present = index[:, 1] != _MISSING
+            at = int((index[present, 0] + index[present, 1]).max())
+        ranges = [(o, n) for _, o, n in wanted] + [(at, self.index_size)]
+        try:
+            if hasattr(self.store, "get_ranges") or not hasattr(self.store, "get_partial"):
+                datas = base.get_ranges(self.store, shard, ranges)  # (one read: a dict's)
+            else:  # (base.get_ranges would read the whole shard for two ranges)
+                datas = [base.get_partial(self.store, shard, s, n) for s, n in ranges]
+        except KeyError:  # removed meanwhile
+            return None
+        return datas[:-1] if bytes(datas[-1]) == raw else None
+
+    def _take(self, shard: str, wanted: list[tuple[str, int, int]], datas: list[Any],
+              out: dict[str, bytes]) -> None:
         for (key, offset, nbytes), data in zip(wanted, datas):
             if len(data) != nbytes:
                 raise ChunkDecodeError(
                     f"shard {shard!r}: the index points outside the shard (inner chunk "
-                    f"{key!r} at bytes {offset}..{offset + nbytes}, {len(data)} there)")
+                    f"{key!r} at bytes {offset}..{offset + nbytes}, {len(data)} there)",
+                    key=shard)
             out[key] = bytes(data)
+
+    def _chunks_end(self, shard_nbytes: int) -> int:
+        """Where the chunk bytes of a shard of ``shard_nbytes`` bytes end."""
+        return shard_nbytes - (0 if self.index_at_start else self.index_size)
+
+    def describe_key(self, key: str) -> str:
+        """Where the inner chunk ``key`` is stored, for error messages."""
+        return f"inner chunk of shard {self.locate(key)[0]!r}"
 
     def __getitem__(self, key: str) -> bytes:
         found = self.getitems([key])
@@ -218,7 +348,7 @@ class ShardedChunks(Store):
     def __contains__(self, key: object) -> bool:
         if not isinstance(key, str):
             return False
-        shard, inner = self._locate(key)
+        shard, inner = self.locate(key)
         index = self._index(shard)
         return index is not None and index[inner, 1] != _MISSING
 
@@ -231,10 +361,10 @@ class ShardedChunks(Store):
             raise ReadOnlyError("the store is read-only")
         groups: dict[str, dict[int, Any]] = {}
         for key, value in changes.items():
-            shard, inner = self._locate(key)
+            shard, inner = self.locate(key)
             groups.setdefault(shard, {})[inner] = as_buffer(value)
         for key in deletes:
-            shard, inner = self._locate(key)
+            shard, inner = self.locate(key)
             groups.setdefault(shard, {})[inner] = None
         to_set: dict[str, bytes] = {}
         to_delete: list[str] = []
@@ -254,15 +384,9 @@ class ShardedChunks(Store):
                     except KeyError:
                         old = None
                     if old is not None:
-                        raw = (old[:self.index_size] if self.index_at_start
-                               else old[len(old) - self.index_size:])
-                        index = decode_index(raw, self.n, self.crc, shard)
+                        index = self._index_of(old, shard)
                         for i, (offset, nbytes) in enumerate(index.tolist()):
                             if nbytes != _MISSING:
-                                if offset + nbytes > len(old):
-                                    raise ChunkDecodeError(
-                                        f"shard {shard!r}: the index points outside the "
-                                        "shard")
                                 chunks[i] = old[offset:offset + nbytes]
                 for i, value in new.items():
                     chunks[i] = value

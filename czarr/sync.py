@@ -9,17 +9,54 @@ process; :class:`ProcessSynchronizer` serves processes that share a filesystem, 
 lock file per key under its folder (the ``fasteners`` package: ``fcntl``/``lockf`` on
 POSIX, ``msvcrt`` on Windows, maintained, and the choice of zarr-python 2), plus a thread
 lock per key, because POSIX record locks do not exclude threads of the same process.
-The names and signatures are zarr-python 2's.
+The names and signatures are zarr-python 2's. :func:`renew_after_fork` gives objects
+whose locks the engine's threads take (these synchronizers, shards, in-memory stores,
+caches) new locks in a forked child.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+import weakref
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
-__all__ = ["Synchronizer", "ThreadSynchronizer", "ProcessSynchronizer"]
+__all__ = ["Synchronizer", "ThreadSynchronizer", "ProcessSynchronizer", "renew_after_fork"]
+
+# id(obj) -> (weak reference to obj, what renews its locks)
+_RENEW_AFTER_FORK: dict[int, tuple[weakref.ref, Callable[[Any], None]]] = {}
+
+
+def renew_after_fork(obj: Any, renew: Callable[[Any], None]) -> None:
+    """Call ``renew(obj)`` in each child process forked while ``obj`` is alive.
+
+    A lock that one of the parent's threads (a chunk engine thread, say) held at the
+    moment of the fork stays held in the child, where that thread does not exist, so the
+    child's first use of it would wait forever. ``renew`` replaces such locks (and
+    forgets state that only the parent's threads could finish).
+
+    Parameters
+    ----------
+    obj : object
+        Any object that can be weakly referenced; forgotten when it is collected.
+    renew : callable
+        Called with ``obj`` in the child, before any other code of the child runs.
+    """
+    key = id(obj)
+    ref = weakref.ref(obj, lambda _, key=key: _RENEW_AFTER_FORK.pop(key, None))
+    _RENEW_AFTER_FORK[key] = (ref, renew)
+
+
+def _renew_all() -> None:
+    for ref, renew in list(_RENEW_AFTER_FORK.values()):
+        obj = ref()
+        if obj is not None:
+            renew(obj)
+
+
+os.register_at_fork(after_in_child=_renew_all)
 
 
 class Synchronizer:
@@ -37,6 +74,10 @@ class ThreadSynchronizer(Synchronizer):
     new synchronizer), like zarr-python 2's."""
 
     def __init__(self) -> None:
+        self._new_locks()
+        renew_after_fork(self, ThreadSynchronizer._new_locks)
+
+    def _new_locks(self) -> None:
         self.mutex = threading.Lock()
         self.locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
 

@@ -1,13 +1,15 @@
-"""Small helpers with no home of their own: integer ceil division, human-readable byte
-counts and the text of the ``.info`` report, the last two formatted exactly as
-zarr-python 2 formats them so reports read the same side by side."""
+"""Small helpers with no home of their own: integer ceil division, byte counts read from
+text (``'256MiB'``) and written for humans, and the text of the ``.info`` report, the
+last two formatted exactly as zarr-python 2 formats them so reports read the same side
+by side."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from textwrap import TextWrapper
 
-__all__ = ["ceildiv", "human_readable_size", "info_text_report"]
+__all__ = ["ceildiv", "human_readable_size", "info_text_report", "parse_bytes"]
 
 
 def ceildiv(a: int, b: int) -> int:
@@ -98,3 +100,25 @@ def info_text_report(items: Iterable[tuple[str, object]]) -> str:
         )
         report += wrapper.fill(str(value)) + "\n"
     return report
+
+
+_UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9,
+          "gb": 10**9, "t": 10**12, "tb": 10**12, "kib": 2**10, "mib": 2**20, "gib": 2**30,
+          "tib": 2**40}
+
+
+def parse_bytes(text: str | int) -> int:
+    """A byte count from ``'2GiB'``, ``'256MB'``, ``'1.5g'`` or ``1000``.
+
+    Raises
+    ------
+    ValueError
+        The text is not a number followed by an optional unit (B, kB, MB, GB, TB, KiB,
+        MiB, GiB, TiB; case-insensitive).
+    """
+    if isinstance(text, int):
+        return text
+    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([a-zA-Z]*)\s*", str(text))
+    if not m or m.group(2).lower() not in _UNITS:
+        raise ValueError(f"not a size: {text!r} (try 512MiB, 2GiB or a number of bytes)")
+    return int(float(m.group(1)) * _UNITS[m.group(2).lower()])

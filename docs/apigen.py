@@ -21,8 +21,8 @@ from typing import Any
 PUBLIC_MODULES = [
     "czarr.creation", "czarr.core", "czarr.hierarchy", "czarr.attrs", "czarr.v3api",
     "czarr.storage", "czarr.codecs", "czarr.convenience", "czarr.consolidated",
-    "czarr.rechunk", "czarr.config", "czarr.sync", "czarr.dask", "czarr.xarray",
-    "czarr.errors", "czarr.cli", "czarr.capi",
+    "czarr.rechunk", "czarr.config", "czarr.chunk_cache", "czarr.sync", "czarr.dask",
+    "czarr.xarray", "czarr.errors", "czarr.cli", "czarr.capi",
 ]
 
 # top-level groups: the module a name is defined in decides where it is listed
@@ -50,6 +50,9 @@ DATA = {
     "czarr.codecs.suppress": None,  # the same object as czarr.codec_registry
     "czarr.consolidated.CONSOLIDATED_KEY": "The key of the consolidated metadata document: "
                                            "``'.zmetadata'``.",
+    "czarr.chunk_cache.DEFAULT_SIZE": "Bytes of an array's own cache when it asks for "
+                                      "``cache_chunks=True`` while the process-wide one "
+                                      "is off: 256 MiB.",
     "czarr.rechunk.PROGRESS_KEY": "The key, under the target array, of the JSON document "
                                   "that records the blocks a rechunk has finished.",
     "czarr.capi.CAPI_VERSION": "The version of the C-level API this czarr provides "

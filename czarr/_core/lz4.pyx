@@ -144,10 +144,12 @@ def compress(source, int acceleration=1):
     return result
 
 
-def decompress(source, dest=None):
+def decompress(source, dest=None, Py_ssize_t max_size=-1):
     """Decompress into ``dest`` (a writable contiguous buffer of exactly the size in the
     4-byte header) or into new ``bytes``; returns what was written to. Raises
-    ``CodecError`` for invalid or truncated input or a ``dest`` of the wrong size."""
+    ``CodecError`` for invalid or truncated input, a ``dest`` of the wrong size or,
+    without ``dest``, a header claiming more than ``max_size`` bytes (when
+    ``max_size >= 0``; checked before anything is allocated)."""
     cdef Py_buffer src, dst
     cdef Py_ssize_t n, ret
     cdef char* out
@@ -157,6 +159,9 @@ def decompress(source, dest=None):
         if n < 0:
             _raise(n)
         if dest is None:
+            if max_size >= 0 and n > max_size:
+                raise CodecError(f"the LZ4 header claims {n} bytes, more than the "
+                                 f"{max_size} expected")
             dest = PyBytes_FromStringAndSize(NULL, n)
             out = PyBytes_AS_STRING(dest)
             with nogil:

@@ -3,7 +3,8 @@
 numcodecs' Zlib for the same libz: ``compress2`` uses the defaults Python uses (15-bit
 window, memLevel 8, default strategy). Decoding inflates straight into the caller's
 buffer and insists that the stream ends exactly at its end; without a destination it
-inflates into a growing ``bytes``. The GIL is released around every C call.
+inflates into a growing ``bytes``, stopped as soon as it outgrows ``max_size`` (so a
+decompression bomb costs at most that). The GIL is released around every C call.
 """
 
 from cpython.buffer cimport (PyBUF_ANY_CONTIGUOUS, PyBUF_WRITABLE, PyBuffer_Release,
@@ -209,7 +210,7 @@ def compress(source, int level=1):
     return result
 
 
-cdef object _inflate_growing(const char* src, size_t srcsize):
+cdef object _inflate_growing(const char* src, size_t srcsize, Py_ssize_t max_size):
     cdef z_stream zs
     cdef PyObject* raw = NULL
     cdef size_t capacity, used = 0, written = 0
@@ -220,6 +221,8 @@ cdef object _inflate_growing(const char* src, size_t srcsize):
         raise MemoryError()
     try:
         capacity = max(srcsize * 4, <size_t>65536)
+        if max_size >= 0 and capacity > <size_t>max_size + 1:
+            capacity = <size_t>max_size + 1   # one byte more shows an overflow
         raw = _bytes_new(NULL, capacity)
         if raw == NULL:
             raise MemoryError()
@@ -228,8 +231,13 @@ cdef object _inflate_growing(const char* src, size_t srcsize):
             with nogil:
                 state = _inflate_into(&zs, &src, &srcsize, out, capacity - used, &written)
             used += written
+            if max_size >= 0 and used > <size_t>max_size:
+                raise CodecError(f"zlib data decompresses to more than the {max_size} "
+                                 "bytes expected")
             if state == _FULL:
                 capacity *= 2
+                if max_size >= 0 and capacity > <size_t>max_size + 1:
+                    capacity = <size_t>max_size + 1
                 if _PyBytes_Resize(&raw, capacity) < 0:
                     raise MemoryError()
         if state == _ERROR:
@@ -245,17 +253,19 @@ cdef object _inflate_growing(const char* src, size_t srcsize):
         inflateEnd(&zs)
 
 
-def decompress(source, dest=None):
+def decompress(source, dest=None, Py_ssize_t max_size=-1):
     """Decompress a zlib stream into ``dest`` (a writable contiguous buffer of exactly
     the decompressed size; the stream must end exactly there) or into new ``bytes``;
-    returns what was written to. Raises ``CodecError`` for invalid or truncated input
-    or a ``dest`` of the wrong size (never writing past its end)."""
+    returns what was written to. Raises ``CodecError`` for invalid or truncated input,
+    a ``dest`` of the wrong size (never writing past its end) or, without ``dest``, a
+    stream inflating to more than ``max_size`` bytes (when ``max_size >= 0``; never
+    more than ``max_size + 1`` bytes are allocated)."""
     cdef Py_buffer src, dst
     cdef Py_ssize_t ret
     PyObject_GetBuffer(source, &src, PyBUF_ANY_CONTIGUOUS)
     try:
         if dest is None:
-            return _inflate_growing(<const char*>src.buf, src.len)
+            return _inflate_growing(<const char*>src.buf, src.len, max_size)
         PyObject_GetBuffer(dest, &dst, PyBUF_ANY_CONTIGUOUS | PyBUF_WRITABLE)
         try:
             with nogil:

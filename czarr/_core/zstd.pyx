@@ -5,7 +5,10 @@ Compression uses ``ZSTD_compress2`` on a context made for the call (the checksum
 needs a context; ``ZSTD_compress`` makes one internally too). Decompression reads the
 content size of every frame first; frames written without one (streaming writers)
 decode too: into ``dest`` directly when it is given, otherwise through a streaming
-decoder into a growing buffer. The GIL is released around every C call.
+decoder into a growing buffer. Without ``dest``, ``max_size`` bounds what may be
+allocated: frames claiming more are refused before anything is allocated for them, and a
+streamed frame is stopped as soon as it outgrows it (a decompression bomb costs at most
+``max_size`` bytes). The GIL is released around every C call.
 """
 
 from cpython.buffer cimport (PyBUF_ANY_CONTIGUOUS, PyBUF_WRITABLE, PyBuffer_Release,
@@ -173,8 +176,9 @@ def compress(source, int level=1, bint checksum=False):
     return result
 
 
-cdef object _stream_decompress(const char* src, size_t srcsize):
-    """Decode frames of unknown content size into a growing ``bytes``."""
+cdef object _stream_decompress(const char* src, size_t srcsize, Py_ssize_t max_size):
+    """Decode frames of unknown content size into a growing ``bytes`` of at most
+    ``max_size`` bytes (no bound when negative)."""
     cdef ZSTD_DCtx* dctx = ZSTD_createDCtx()
     cdef ZSTD_inBuffer inb
     cdef ZSTD_outBuffer outb
@@ -185,6 +189,8 @@ cdef object _stream_decompress(const char* src, size_t srcsize):
         raise MemoryError()
     try:
         capacity = max(srcsize * 4, <size_t>65536)
+        if max_size >= 0 and capacity > <size_t>max_size + 1:
+            capacity = <size_t>max_size + 1   # one byte more shows an overflow
         raw = _bytes_new(NULL, capacity)
         if raw == NULL:
             raise MemoryError()
@@ -214,9 +220,17 @@ cdef object _stream_decompress(const char* src, size_t srcsize):
                 raise CodecError("invalid or truncated zstd data")
             if ret == 0 and inb.pos == inb.size:
                 break
+            if max_size >= 0 and outb.pos > <size_t>max_size:
+                raise CodecError(f"zstd data decompresses to more than the {max_size} "
+                                 "bytes expected")
             capacity *= 2
+            if max_size >= 0 and capacity > <size_t>max_size + 1:
+                capacity = <size_t>max_size + 1
             if _PyBytes_Resize(&raw, capacity) < 0:
                 raise MemoryError()
+        if max_size >= 0 and outb.pos > <size_t>max_size:
+            raise CodecError(f"zstd data decompresses to more than the {max_size} "
+                             "bytes expected")
         if _PyBytes_Resize(&raw, outb.pos) < 0:
             raise MemoryError()
         result = <object>raw
@@ -228,12 +242,14 @@ cdef object _stream_decompress(const char* src, size_t srcsize):
         ZSTD_freeDCtx(dctx)
 
 
-def decompress(source, dest=None):
+def decompress(source, dest=None, Py_ssize_t max_size=-1):
     """Decompress zstd frames into ``dest`` (a writable contiguous buffer of exactly the
     decompressed size) or into new ``bytes``; returns what was written to.
 
-    Raises ``CodecError`` for invalid, truncated or hostile input, and for a ``dest`` of
-    the wrong size (checked before decompressing when the frames record their size).
+    Raises ``CodecError`` for invalid, truncated or hostile input, for a ``dest`` of the
+    wrong size (checked before decompressing when the frames record their size), and,
+    without ``dest``, for data decompressing to more than ``max_size`` bytes (when
+    ``max_size >= 0``; never more than ``max_size + 1`` bytes are allocated).
     """
     cdef Py_buffer src, dst
     cdef long long size
@@ -247,7 +263,10 @@ def decompress(source, dest=None):
             _raise(size)
         if dest is None:
             if size == CZARR_ZSTD_UNKNOWN:
-                return _stream_decompress(<const char*>src.buf, src.len)
+                return _stream_decompress(<const char*>src.buf, src.len, max_size)
+            if max_size >= 0 and size > max_size:
+                raise CodecError(f"zstd frames claim {size} bytes, more than the "
+                                 f"{max_size} expected")
             # a block of at least 4 bytes (an RLE block) yields at most 128 KiB
             if size > <long long>src.len * 32768:
                 raise CodecError(f"zstd frames of {src.len} bytes cannot hold the "

@@ -3,6 +3,7 @@ decoded into, and how each is presented (without copying) to ``czarr._core``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -58,6 +59,11 @@ def writable(out: Any) -> Any:
     return view
 
 
+def nbytes_of(out: Any) -> int:
+    """The size in bytes of a destination ``out`` (checked as :func:`writable` does)."""
+    return writable(out).nbytes
+
+
 def copy_into(data: bytes, out: Any) -> Any:
     """Copy decoded ``data`` into ``out`` (exactly its size) and return ``out``."""
     if out is None:
@@ -68,3 +74,46 @@ def copy_into(data: bytes, out: Any) -> Any:
                          f"to {len(data)}")
     target[:] = np.frombuffer(data, dtype=np.uint8)
     return out
+
+
+def check_decoded_size(data: Any, max_nbytes: int, what: str) -> None:
+    """CodecError when decoded ``data`` (bytes-like or ndarray) exceeds ``max_nbytes``."""
+    nbytes = data.nbytes if isinstance(data, np.ndarray) else memoryview(data).nbytes
+    if nbytes > max_nbytes:
+        raise CodecError(f"{what} data decodes to {nbytes} bytes, more than the "
+                         f"{max_nbytes} expected")
+
+
+def decompress_streams(new_decompressor: Callable[[], Any], data: Any, max_nbytes: int,
+                       errors: tuple[type[BaseException], ...], what: str) -> bytes:
+    """Decompress concatenated streams (as ``bz2.decompress``/``lzma.decompress`` do:
+    trailing bytes that start no valid stream are ignored) into at most ``max_nbytes``
+    bytes, with the standard library's incremental decompressors: decoding stops at the
+    bound, so a decompression bomb costs no more than ``max_nbytes + 1`` bytes.
+
+    Raises
+    ------
+    czarr.errors.CodecError
+        Invalid or truncated data, or more than ``max_nbytes`` bytes of output.
+    """
+    parts: list[bytes] = []
+    total = 0
+    rest = bytes(memoryview(data).cast("B"))
+    while rest:
+        decompressor = new_decompressor()
+        try:
+            part = decompressor.decompress(rest, max_nbytes - total + 1)
+        except errors as exc:
+            if parts:
+                break  # what follows the last stream is not a stream: ignored
+            raise CodecError(f"invalid {what} data: {exc}") from exc
+        total += len(part)
+        parts.append(part)
+        if total > max_nbytes:
+            raise CodecError(f"{what} data decompresses to more than the {max_nbytes} "
+                             "bytes expected")
+        if not decompressor.eof:
+            raise CodecError(f"truncated {what} data: the stream ends before its "
+                             "end-of-stream marker")
+        rest = decompressor.unused_data
+    return b"".join(parts)

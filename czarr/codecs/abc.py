@@ -15,6 +15,8 @@ import inspect
 from abc import ABC, abstractmethod
 from typing import Any
 
+from czarr.codecs._buffers import check_decoded_size
+
 
 @functools.cache
 def _init_parameters(cls: type) -> tuple[str, ...]:
@@ -68,6 +70,25 @@ class Codec(ABC):
         czarr.errors.CodecError
             If ``buf`` cannot be decoded or does not decode to exactly ``out.nbytes``.
         """
+
+    def decode_bounded(self, buf: Any, max_nbytes: int) -> Any:
+        """Decode ``buf`` as :meth:`decode` does without ``out``, into at most
+        ``max_nbytes`` bytes.
+
+        The chunk pipeline decodes the stages of a filtered chain this way, so a small
+        hostile frame cannot make it allocate far more than a chunk. Compressors refuse
+        before allocating (the size in their header, or decoding stopped at the bound);
+        this default, for codecs whose output is no larger than their input plus a
+        constant (filters, checksums), checks after decoding.
+
+        Raises
+        ------
+        czarr.errors.CodecError
+            If ``buf`` decodes to more than ``max_nbytes`` bytes (or cannot be decoded).
+        """
+        data = self.decode(buf)
+        check_decoded_size(data, max_nbytes, type(self).__name__)
+        return data
 
     @classmethod
     def _parameters(cls) -> tuple[str, ...]:

@@ -70,6 +70,14 @@ class Blosc(Codec):
         _blosc.decompress(src, writable(out))
         return out
 
+    def decode_bounded(self, buf: Any, max_nbytes: int) -> bytes:
+        src = contiguous(buf)
+        nbytes = _blosc.cbuffer_sizes(src)[0]   # a validated header, nothing allocated
+        if nbytes > max_nbytes:
+            raise CodecError(f"the Blosc header claims {nbytes} bytes, more than the "
+                             f"{max_nbytes} expected")
+        return _blosc.decompress(src)
+
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(cname={self.cname!r}, clevel={self.clevel!r}, "
                 f"shuffle={_SHUFFLE_NAMES[self.shuffle]}, blocksize={self.blocksize})")

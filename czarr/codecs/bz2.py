@@ -5,7 +5,7 @@ from __future__ import annotations
 import bz2 as _bz2
 from typing import Any
 
-from czarr.codecs._buffers import contiguous, copy_into
+from czarr.codecs._buffers import contiguous, copy_into, decompress_streams, nbytes_of
 from czarr.codecs.abc import Codec
 from czarr.errors import CodecError
 
@@ -30,8 +30,13 @@ class BZ2(Codec):
         return _bz2.compress(contiguous(buf), self.level)
 
     def decode(self, buf: Any, out: Any = None) -> Any:
+        if out is not None:  # never inflated past the destination's size
+            return copy_into(self.decode_bounded(buf, nbytes_of(out)), out)
         try:
-            data = _bz2.decompress(memoryview(contiguous(buf)))
+            return _bz2.decompress(memoryview(contiguous(buf)))
         except (OSError, ValueError, EOFError) as exc:
             raise CodecError(f"invalid or truncated bzip2 data: {exc}") from exc
-        return copy_into(data, out)
+
+    def decode_bounded(self, buf: Any, max_nbytes: int) -> bytes:
+        return decompress_streams(_bz2.BZ2Decompressor, contiguous(buf), max_nbytes,
+                                  (OSError, ValueError, EOFError), "bzip2")

@@ -38,3 +38,6 @@ class LZ4(Codec):
             return _lz4.decompress(src)
         _lz4.decompress(src, writable(out))
         return out
+
+    def decode_bounded(self, buf: Any, max_nbytes: int) -> bytes:
+        return _lz4.decompress(contiguous(buf), None, max_nbytes)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import lzma as _lzma
 from typing import Any
 
-from czarr.codecs._buffers import contiguous, copy_into
+from czarr.codecs._buffers import contiguous, copy_into, decompress_streams, nbytes_of
 from czarr.codecs.abc import Codec
 from czarr.errors import CodecError
+
+_MEMLIMIT = 128 << 20  # bytes a bounded decoding lets liblzma use, at least
 
 
 class LZMA(Codec):
@@ -54,9 +56,22 @@ class LZMA(Codec):
             raise CodecError(f"LZMA cannot encode with {self!r}: {exc}") from exc
 
     def decode(self, buf: Any, out: Any = None) -> Any:
+        if out is not None:  # never inflated past the destination's size
+            return copy_into(self.decode_bounded(buf, nbytes_of(out)), out)
         try:
-            data = _lzma.decompress(contiguous(buf), format=self.format,
+            return _lzma.decompress(contiguous(buf), format=self.format,
                                     filters=self.filters)
         except (_lzma.LZMAError, ValueError, EOFError) as exc:
             raise CodecError(f"invalid or truncated LZMA data: {exc}") from exc
-        return copy_into(data, out)
+
+    def decode_bounded(self, buf: Any, max_nbytes: int) -> bytes:
+        src = contiguous(buf)
+        if not len(src):
+            raise CodecError("invalid or truncated LZMA data: empty input")
+        # a stream's header sets the decoder's dictionary (up to 4 GiB from 13 bytes);
+        # more than a preset-9 stream (64 MiB) or twice the output is refused
+        limit = {} if self.format == 3 else {"memlimit": max(_MEMLIMIT, 2 * max_nbytes)}
+        return decompress_streams(
+            lambda: _lzma.LZMADecompressor(format=self.format, filters=self.filters,
+                                           **limit),
+            src, max_nbytes, (_lzma.LZMAError, ValueError, EOFError), "LZMA")

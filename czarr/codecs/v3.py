@@ -194,7 +194,7 @@ def parse_chain(codecs: Any, dtype: np.dtype, ndim: int, where: str = "zarr.json
             elif name == "vlen-bytes":
                 filters.append(VLenBytes())
             elif name == "sharding_indexed":
-                sharding = _parse_sharding(config, dtype, ndim, where)
+                sharding = _parse_sharding(config, dtype, ndim, where, chunk_shape)
             else:
                 raise MetadataError(f"{where}: {name!r} cannot come first among the "
                                     "array->bytes codecs (bytes, vlen-utf8, vlen-bytes, "
@@ -215,13 +215,17 @@ def parse_chain(codecs: Any, dtype: np.dtype, ndim: int, where: str = "zarr.json
                      compressor=compressor)
 
 
-def _parse_sharding(config: dict, dtype: np.dtype, ndim: int, where: str) -> ShardingSpec:
+def _parse_sharding(config: dict, dtype: np.dtype, ndim: int, where: str,
+                    shard_shape: tuple[int, ...] | None = None) -> ShardingSpec:
     chunk_shape = config.get("chunk_shape")
     if (not isinstance(chunk_shape, list) or len(chunk_shape) != ndim
             or not all(isinstance(c, int) and not isinstance(c, bool) and c > 0
                        for c in chunk_shape)):
         raise MetadataError(f"{where}: sharding_indexed chunk_shape must be {ndim} positive "
                             f"integers, got {chunk_shape!r}")
+    if shard_shape is not None and any(s % c for s, c in zip(shard_shape, chunk_shape)):
+        raise MetadataError(f"{where}: the shard shape {list(shard_shape)} is not a "
+                            f"multiple of the sharding_indexed chunk_shape {chunk_shape}")
     inner = parse_chain(config.get("codecs"), dtype, ndim, where, tuple(chunk_shape))
     if inner.sharding is not None:
         raise MetadataError(f"{where}: nested sharding is not supported")
@@ -229,8 +233,12 @@ def _parse_sharding(config: dict, dtype: np.dtype, ndim: int, where: str) -> Sha
     if location not in ("start", "end"):
         raise MetadataError(f"{where}: index_location must be 'start' or 'end', got "
                             f"{location!r}")
-    names = [_name_config(c, where)[0] for c in config.get("index_codecs", [])]
-    first = config.get("index_codecs", [{}])[0] if names else {}
+    index_codecs = config.get("index_codecs", [])
+    if not isinstance(index_codecs, list):
+        raise MetadataError(f"{where}: sharding_indexed index_codecs must be a list, got "
+                            f"{index_codecs!r}")
+    names = [_name_config(c, where)[0] for c in index_codecs]
+    first = index_codecs[0] if names else {}
     endian = (first.get("configuration") or {}).get("endian", "little")
     if names not in (["bytes"], ["bytes", "crc32c"]) or endian != "little":
         raise MetadataError(f"{where}: index_codecs {config.get('index_codecs')!r} are not "

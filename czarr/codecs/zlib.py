@@ -47,6 +47,9 @@ class Zlib(Codec):
         _zlib.decompress(src, writable(out))
         return out
 
+    def decode_bounded(self, buf: Any, max_nbytes: int) -> bytes:
+        return _zlib.decompress(contiguous(buf), None, max_nbytes)
+
 
 class GZip(Codec):
     """gzip format (RFC 1952) through the standard library, byte-compatible with
@@ -72,11 +75,22 @@ class GZip(Codec):
         return compressed.getvalue()
 
     def decode(self, buf: Any, out: Any = None) -> Any:
+        return self._decode(buf, out, -1)
+
+    def decode_bounded(self, buf: Any, max_nbytes: int) -> bytes:
+        return self._decode(buf, None, max_nbytes)
+
+    def _decode(self, buf: Any, out: Any, max_nbytes: int) -> Any:
         src = io.BytesIO(contiguous(buf))
         try:
             with _gzip.GzipFile(fileobj=src, mode="rb") as f:
                 if out is None:
-                    return f.read()
+                    # reading stops one byte past the bound: a bomb is not inflated
+                    data = f.read(max_nbytes + 1 if max_nbytes >= 0 else -1)
+                    if 0 <= max_nbytes < len(data):
+                        raise CodecError(f"gzip data decompresses to more than the "
+                                         f"{max_nbytes} bytes expected")
+                    return data
                 target = np.asarray(writable(out)).reshape(-1, order="A").view(np.uint8)
                 filled = f.readinto(target)
                 if filled != target.nbytes or f.read(1) != b"":

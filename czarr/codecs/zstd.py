@@ -44,3 +44,6 @@ class Zstd(Codec):
             return _zstd.decompress(src)
         _zstd.decompress(src, writable(out))
         return out
+
+    def decode_bounded(self, buf: Any, max_nbytes: int) -> bytes:
+        return _zstd.decompress(contiguous(buf), None, max_nbytes)

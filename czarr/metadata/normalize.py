@@ -36,6 +36,8 @@ __all__ = [
 _OBJECT_DTYPE_NAMES = ("str", "bytes", "array")
 
 def _is_int(x: Any) -> bool:
+    if type(x) is int:  # the common case, without the ABC check (metadata of every node)
+        return True
     return isinstance(x, numbers.Integral) and not isinstance(x, bool | np.bool_)
 
 

@@ -50,6 +50,7 @@ __all__ = [
     "decode_attrs",
     "encode_attrs",
     "encode_json",
+    "parse_json",
     "encode_dtype",
     "decode_dtype",
     "encode_fill_value",
@@ -140,16 +141,32 @@ def _describe_key(key: str) -> str:
     return f"{name} at {head!r}" if head else name
 
 
+# a message quoting a hostile value (a million-entry shape) is cut to this length
+_MAX_MESSAGE = 500
+
+
 def _fail(where: str, field: str, message: str) -> MetadataError:
+    if len(message) > _MAX_MESSAGE:
+        message = f"{message[:_MAX_MESSAGE]}... ({len(message)} characters)"
     return MetadataError(f"{where}: field {field!r} {message}")
 
 
-def _parse_json_document(data: Any, key: str) -> dict[str, Any]:
-    """Bytes, str or an already-parsed mapping -> a ``dict`` (a JSON object)."""
+# Metadata nests a few levels (OME-Zarr's multiscales about eight); a document nested
+# deeper is refused, so that no later step (copying, re-encoding, walking it) can hit
+# Python's recursion limit on hostile input
+MAX_JSON_DEPTH = 128
+
+
+def parse_json(data: Any, key: str) -> Any:
+    """Bytes or str of a metadata document (any JSON value) -> the parsed value.
+
+    Raises
+    ------
+    MetadataError
+        Not UTF-8, not JSON (numbers of more than 4300 digits included), or nested
+        deeper than ``MAX_JSON_DEPTH``; the message names ``key``.
+    """
     where = _describe_key(key)
-    if isinstance(data, Mapping):
-        # consolidated metadata hands over documents that are already parsed
-        return dict(data)
     if isinstance(data, str):
         text = data
     else:
@@ -168,8 +185,36 @@ def _parse_json_document(data: Any, key: str) -> dict[str, Any]:
         obj = json.loads(text)
     except ValueError as e:
         raise MetadataError(f"{where}: not valid JSON ({e})") from None
+    except RecursionError:
+        raise MetadataError(f"{where}: JSON nested too deeply (more than "
+                            f"{MAX_JSON_DEPTH} levels)") from None
+    if text.count("[") + text.count("{") > MAX_JSON_DEPTH:
+        _check_depth(obj, where)
+    return obj
+
+
+def _check_depth(obj: Any, where: str) -> None:
+    """MetadataError when ``obj`` nests lists and objects deeper than MAX_JSON_DEPTH
+    (walked without recursion)."""
+    stack = [(obj, 1)] if isinstance(obj, dict | list) else []
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise MetadataError(f"{where}: JSON nested too deeply (more than "
+                                f"{MAX_JSON_DEPTH} levels)")
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+
+
+def _parse_json_document(data: Any, key: str) -> dict[str, Any]:
+    """Bytes, str or an already-parsed mapping -> a ``dict`` (a JSON object)."""
+    if isinstance(data, Mapping):
+        # consolidated metadata hands over documents that are already parsed
+        return dict(data)
+    obj = parse_json(data, key)
     if not isinstance(obj, dict):
-        raise MetadataError(f"{where}: expected a JSON object, got {type(obj).__name__}")
+        raise MetadataError(f"{_describe_key(key)}: expected a JSON object, got "
+                            f"{type(obj).__name__}")
     return obj
 
 
@@ -259,7 +304,10 @@ def decode_dtype(obj: Any) -> np.dtype:
     try:
         descr = _descr_from_json(obj)
         return _sized_dtype(np.dtype(descr))
-    except (TypeError, ValueError) as e:
+    # NumPy parses a typestr such as '(2,3)f8' with ast.literal_eval, which raises the
+    # rest on a hostile one ('(1+)f8', ten thousand parentheses)
+    except (TypeError, ValueError, SyntaxError, RecursionError, MemoryError,
+            OverflowError) as e:
         raise MetadataError(f"unknown or malformed dtype {obj!r} ({e})") from None
 
 
@@ -488,7 +536,8 @@ def _check_object_codec(filters: Any, where: str) -> None:
 def _check_extents(value: Any, where: str, field: str, minimum: int) -> tuple[int, ...]:
     if not isinstance(value, list | tuple):
         raise _fail(where, field, f"must be a list of integers, got {value!r}")
-    if not all(_is_int(v) for v in value):
+    # JSON gives plain ints: checked at C speed, so a million-entry list costs little
+    if not all(type(v) is int or _is_int(v) for v in value):
         raise _fail(where, field, f"must hold integers only, got {list(value)!r}")
     if any(v < minimum for v in value):
         what = "positive" if minimum else "non-negative"

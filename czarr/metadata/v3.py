@@ -48,6 +48,8 @@ __all__ = [
     "decode_group_metadata_v3",
     "encode_group_metadata_v3",
     "node_type_v3",
+    "parse_node_v3",
+    "consolidated_nodes_v3",
     "encode_data_type",
     "decode_data_type",
     "encode_fill_value_v3",
@@ -132,12 +134,27 @@ def _named(obj: Any, where: str, field: str) -> tuple[str, dict]:
 def _check_extents(value: Any, where: str, field: str, minimum: int) -> tuple[int, ...]:
     if isinstance(value, str | bytes) or not isinstance(value, Sequence):
         raise _fail(where, field, f"must be a list of integers, got {value!r}")
-    if not all(_is_int(v) for v in value):
+    # JSON gives plain ints: checked at C speed, so a million-entry list costs little
+    if not all(type(v) is int or _is_int(v) for v in value):
         raise _fail(where, field, f"must hold integers only, got {list(value)!r}")
     if any(v < minimum for v in value):
         what = "positive" if minimum else "non-negative"
         raise _fail(where, field, f"must hold {what} integers, got {list(value)!r}")
     return tuple(int(v) for v in value)
+
+
+def _copy_json(obj: Any) -> Any:
+    """A deep copy of parsed JSON (dicts, lists, tuples, scalars; anything else through
+    ``copy.deepcopy``), several times faster than ``deepcopy`` on the codec
+    configurations every array's metadata carries."""
+    kind = type(obj)
+    if kind is dict:
+        return {k: _copy_json(v) for k, v in obj.items()}
+    if kind is list or kind is tuple:
+        return kind(_copy_json(v) for v in obj)
+    if obj is None or kind in (str, int, float, bool):
+        return obj
+    return copy.deepcopy(obj)
 
 
 def _codec_list(codecs: Any, where: str) -> tuple[dict, ...]:
@@ -148,7 +165,7 @@ def _codec_list(codecs: Any, where: str) -> tuple[dict, ...]:
         if hasattr(c, "to_dict") and not isinstance(c, Mapping):
             c = c.to_dict()  # a zarr-python 3 codec object
         name, _ = _named(c, where, "codecs")
-        out.append({"name": name} if isinstance(c, str) else copy.deepcopy(dict(c)))
+        out.append({"name": name} if isinstance(c, str) else _copy_json(dict(c)))
     if not out:
         raise _fail(where, "codecs", "is empty; an array needs an array -> bytes codec")
     return tuple(out)
@@ -381,7 +398,7 @@ def decode_array_metadata_v3(data: bytes | str | Mapping,
     _check_extensions(doc, _ARRAY_FIELDS, where)
     try:
         dtype, kind = _decode_data_type(doc["data_type"])
-    except ValueError as e:
+    except (TypeError, ValueError) as e:  # TypeError: NumPy refusing a size
         raise _fail(where, "data_type", str(e)) from None
     if doc["fill_value"] is None:
         raise _fail(where, "fill_value", "is null; Zarr v3 requires a fill value")
@@ -441,12 +458,27 @@ def node_type_v3(data: bytes | str | Mapping, key: str = "zarr.json") -> str:
     return _check_format(_parse_json_document(data, key), _describe_key(key), None)
 
 
+def parse_node_v3(data: bytes | str | Mapping, key: str = "zarr.json"
+                  ) -> tuple[str, dict[str, Any]]:
+    """Parse a ``zarr.json`` once: its ``node_type`` and the parsed document, which
+    :func:`decode_array_metadata_v3` takes as it is (so listing a group and opening its
+    arrays parses each document once).
+
+    Raises
+    ------
+    MetadataError
+        As :func:`node_type_v3`.
+    """
+    doc = _parse_json_document(data, key)
+    return _check_format(doc, _describe_key(key), None), doc
+
+
 def _consolidated_order(path: str) -> tuple[int, str]:
     """zarr-python 3 lists consolidated paths by depth, then case-folded name."""
     return path.count("/"), unicodedata.normalize("NFKC", path).casefold()
 
 
-def _check_consolidated(obj: Any, key: str) -> dict[str, Any]:
+def _check_consolidated(obj: Any, key: str, nodes_too: bool = True) -> dict[str, Any]:
     field = "consolidated_metadata"
     where = _describe_key(key)
     group_path = key.rpartition("/")[0]
@@ -464,6 +496,13 @@ def _check_consolidated(obj: Any, key: str) -> dict[str, Any]:
         inner = f"{where}: field {field!r}: node {path!r}"
         if not isinstance(path, str) or not isinstance(node, Mapping):
             raise MetadataError(f"{inner}: expected a path and a node document, got {node!r}")
+        # a member's path below the group: '' would be the group itself (opening it
+        # would recurse), '.', '..', '//' or a backslash would name no member
+        if "\\" in path or any(seg in ("", ".", "..") for seg in path.split("/")):
+            raise MetadataError(f"{inner}: not a path below the group")
+        if not nodes_too:  # only the block's shape and paths: no copy either
+            out[path] = node
+            continue
         node = copy.deepcopy(dict(node))
         node_key = f"{group_path}/{path}/zarr.json" if group_path else f"{path}/zarr.json"
         try:
@@ -477,8 +516,51 @@ def _check_consolidated(obj: Any, key: str) -> dict[str, Any]:
     return {"kind": "inline", "must_understand": False, "metadata": out}
 
 
-def decode_group_metadata_v3(data: bytes | str | Mapping,
-                             key: str = "zarr.json") -> dict[str, Any]:
+def consolidated_nodes_v3(data: bytes | str | Mapping, key: str = "zarr.json"
+                          ) -> tuple[dict[str, Any], Mapping[str, Any] | None]:
+    """A node's ``zarr.json`` and the node documents of its inline consolidated
+    metadata by path (None when it has none: always for an array), checked only as far
+    as opening the hierarchy needs: each node's document is checked in full when that
+    node is opened, so opening costs one parse whatever the number of nodes
+    (:func:`decode_group_metadata_v3` checks every node at once).
+
+    Raises
+    ------
+    MetadataError
+        Not a node's document, or a consolidated block that is not an inline mapping
+        of paths to objects.
+    """
+    doc = _parse_json_document(data, key)
+    where = _describe_key(key)
+    if _check_format(doc, where, None) != "group":
+        return doc, None
+    block = doc.get("consolidated_metadata")
+    if block is None:
+        return doc, None
+    field = "consolidated_metadata"
+    if not isinstance(block, Mapping):
+        raise _fail(where, field, f"must be an object, got {block!r}")
+    if block.get("kind", "inline") != "inline":
+        raise _fail(where, field, f"has kind {block.get('kind')!r}; only 'inline' is "
+                    "supported")
+    nodes = block.get("metadata")
+    if not isinstance(nodes, Mapping):
+        raise _fail(where, field, f"has no 'metadata' object (got {nodes!r})")
+    for path, node in nodes.items():
+        if not (type(node) is dict and type(path) is str) and \
+                (not isinstance(path, str) or not isinstance(node, Mapping)):
+            raise MetadataError(f"{where}: field {field!r}: node {path!r}: expected a path "
+                                f"and a node document, got {node!r}")
+        # a member's path below the group: '' would be the group itself (opening it
+        # would recurse), '.', '..', '//' or a backslash would name no member
+        if "\\" in path or any(seg in ("", ".", "..") for seg in path.split("/")):
+            raise MetadataError(f"{where}: field {field!r}: node {path!r}: not a path "
+                                "below the group")
+    return doc, nodes
+
+
+def decode_group_metadata_v3(data: bytes | str | Mapping, key: str = "zarr.json",
+                             nodes_too: bool = True) -> dict[str, Any]:
     """The bytes (or parsed JSON) of a group's ``zarr.json`` -> its content.
 
     Parameters
@@ -486,6 +568,9 @@ def decode_group_metadata_v3(data: bytes | str | Mapping,
     data : bytes, str or mapping
     key : str
         The store key, for error messages.
+    nodes_too : bool
+        Validate each node document of the consolidated metadata too (False: only the
+        block's shape and paths; each node is validated when it is opened).
 
     Returns
     -------
@@ -509,7 +594,7 @@ def decode_group_metadata_v3(data: bytes | str | Mapping,
         raise _fail(where, "attributes", f"must be an object, got {attributes!r}")
     consolidated = doc.get("consolidated_metadata")
     if consolidated is not None:
-        consolidated = _check_consolidated(consolidated, key)
+        consolidated = _check_consolidated(consolidated, key, nodes_too)
     return {"attributes": attributes, "consolidated_metadata": consolidated}
 
 

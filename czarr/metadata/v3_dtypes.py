@@ -128,7 +128,7 @@ def decode_data_type(obj: Any) -> np.dtype:
     """
     try:
         return _decode_data_type(obj)[0]
-    except ValueError as e:
+    except (TypeError, ValueError) as e:  # TypeError: NumPy refusing a size
         raise MetadataError(str(e)) from None
 
 

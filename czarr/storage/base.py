@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
 from typing import Any
 
-from czarr.errors import BadKeyError, MissingDependencyError
+from czarr.errors import BadKeyError, MissingDependencyError, StoreWriteError
 
 __all__ = [
     "Store",
@@ -32,6 +33,7 @@ __all__ = [
     "getsize",
     "import_optional",
     "listdir",
+    "naming_keys",
     "normalize_key",
     "normalize_store_arg",
     "rename",
@@ -40,6 +42,11 @@ __all__ = [
 ]
 
 _BAD_SEGMENTS = frozenset(("", ".", ".."))
+
+# Told of every write made through setitems, delitems, rmdir and rename below, as
+# (store, keys, prefix): czarr.chunk_cache sets it once a cache exists, to drop the
+# decoded chunks a write made stale. While None it costs one test per call.
+_on_change: Callable[[MutableMapping, Iterable[str] | None, str | None], None] | None = None
 
 
 # ---------------------------------------------------------------------------------------
@@ -80,6 +87,26 @@ def import_optional(module: str, extra: str, feature: str) -> Any:
 
 
 # ---------------------------------------------------------------------------------------
+# write errors that name their keys
+# ---------------------------------------------------------------------------------------
+
+
+@contextmanager
+def naming_keys(keys: Iterable[str] | str, store: Any, action: str = "write"
+                ) -> Iterator[None]:
+    """Re-raise a plain ``OSError`` (disk full, I/O error: the kinds without a more
+    precise Python type) from the block as a :class:`czarr.errors.StoreWriteError` that
+    names ``keys`` (read only when an error happens) and keeps the errno. Other errors,
+    ``PermissionError``, ``FileNotFoundError`` and czarr's own among them, pass through."""
+    try:
+        yield
+    except OSError as exc:
+        if type(exc) is not OSError:
+            raise
+        raise StoreWriteError.from_cause(keys, store, exc, action=action) from exc
+
+
+# ---------------------------------------------------------------------------------------
 # keys, paths and values
 # ---------------------------------------------------------------------------------------
 
@@ -88,8 +115,8 @@ def normalize_key(key: str) -> str:
     """The canonical form of a store key.
 
     Backslashes become slashes, leading and trailing slashes are stripped and repeated
-    ones collapsed. A key must name something: empty keys and ``'.'``/``'..'`` segments
-    are refused.
+    ones collapsed. A key must name something: empty keys, ``'.'``/``'..'`` segments and
+    NUL characters (which no filesystem accepts in a name) are refused.
 
     Parameters
     ----------
@@ -103,7 +130,7 @@ def normalize_key(key: str) -> str:
     Raises
     ------
     BadKeyError
-        The key is empty (or only slashes) or has a ``'.'`` or ``'..'`` segment.
+        The key is empty (or only slashes), has a ``'.'`` or ``'..'`` segment or a NUL.
     TypeError
         The key is not a ``str``.
     """
@@ -117,9 +144,10 @@ def normalize_key(key: str) -> str:
 def _is_canonical(key: str) -> bool:
     """Whether ``normalize_key(key) == key``, cheaply (no split, no allocation per segment)."""
     if "/" not in key:
-        return key not in _BAD_SEGMENTS and "\\" not in key
+        return key not in _BAD_SEGMENTS and "\\" not in key and "\0" not in key
     framed = "/" + key + "/"
-    return not ("//" in framed or "/./" in framed or "/../" in framed or "\\" in key)
+    return not ("//" in framed or "/./" in framed or "/../" in framed or "\\" in key
+                or "\0" in key)
 
 
 def _check_canonical(key: str) -> None:
@@ -142,6 +170,8 @@ def _normalize_path(path: str | None) -> str:
 
 
 def _normalize(key: str, allow_empty: bool) -> str:
+    if "\0" in key:
+        raise BadKeyError(f"invalid store key {key!r}: NUL characters are not allowed")
     segments = [s for s in key.replace("\\", "/").split("/") if s]
     if not segments and not allow_empty:
         raise BadKeyError(f"invalid store key {key!r}: a key must name something")
@@ -273,7 +303,12 @@ def _generic_getitems(store: Any, keys: Iterable[str]) -> dict[str, Any]:
 
 def _generic_setitems(store: Any, mapping: Mapping[str, Any]) -> None:
     for key, value in mapping.items():
-        store[key] = value
+        try:
+            store[key] = value
+        except OSError as exc:  # name the very key that failed, not the whole batch
+            if type(exc) is not OSError:
+                raise
+            raise StoreWriteError.from_cause(key, store, exc) from exc
 
 
 def _generic_delitems(store: Any, keys: Iterable[str]) -> None:
@@ -282,6 +317,10 @@ def _generic_delitems(store: Any, keys: Iterable[str]) -> None:
             del store[key]
         except KeyError:
             pass
+        except OSError as exc:
+            if type(exc) is not OSError:
+                raise
+            raise StoreWriteError.from_cause(key, store, exc, action="delete") from exc
 
 
 def _keys_under(store: Any, path: str) -> list[str]:
@@ -367,6 +406,9 @@ class Store(MutableMapping):
     - ``delitems(keys)``: remove many keys; missing keys are ignored.
     - ``get_partial(key, start=0, length=None) -> bytes``: a byte range of one value
       (``start < 0`` counts from the end), for stores that read ranges natively.
+    - ``get_ranges(key, ranges) -> list[bytes]``: several ``(start, length)`` ranges of
+      one value in one call, all from the same version of it where the backend can
+      (one open file, one transaction): a sharded read checks the shard's index with it.
     - ``listdir(path='') -> list[str]``: sorted names of the children directly under a
       path (keys and sub-folders), ``[]`` when there is nothing there.
     - ``rmdir(path='')``: remove every key under ``path + '/'`` (everything for ``''``).
@@ -467,12 +509,23 @@ def setitems(store: MutableMapping, mapping: Mapping[str, Any]) -> None:
     ----------
     store : MutableMapping
     mapping : Mapping[str, bytes-like]
+
+    Raises
+    ------
+    StoreWriteError
+        The store failed with a plain ``OSError`` (disk full, I/O error): the error
+        names the keys of ``mapping`` and keeps the errno.
     """
     method = getattr(store, "setitems", None)
-    if method is None:
-        _generic_setitems(store, mapping)
-    else:
-        method(mapping)
+    try:
+        with naming_keys(mapping, store):
+            if method is None:
+                _generic_setitems(store, mapping)
+            else:
+                method(mapping)
+    finally:
+        if _on_change is not None:
+            _on_change(store, mapping, None)
 
 
 def delitems(store: MutableMapping, keys: Iterable[str]) -> None:
@@ -482,12 +535,24 @@ def delitems(store: MutableMapping, keys: Iterable[str]) -> None:
     ----------
     store : MutableMapping
     keys : iterable of str
+
+    Raises
+    ------
+    StoreWriteError
+        The store failed with a plain ``OSError``: the error names ``keys``.
     """
     method = getattr(store, "delitems", None)
-    if method is None:
-        _generic_delitems(store, keys)
-    else:
-        method(keys)
+    if not isinstance(keys, (list, tuple)):
+        keys = list(keys)  # named in an error, and told to _on_change
+    try:
+        with naming_keys(keys, store, action="delete"):
+            if method is None:
+                _generic_delitems(store, keys)
+            else:
+                method(keys)
+    finally:
+        if _on_change is not None:
+            _on_change(store, keys, None)
 
 
 def get_partial(
@@ -587,10 +652,14 @@ def rmdir(store: MutableMapping, path: str | None = None) -> None:
     """
     path = _normalize_path(path)
     method = getattr(store, "rmdir", None)
-    if method is None:
-        _generic_rmdir(store, path)
-    else:
-        method(path)
+    try:
+        if method is None:
+            _generic_rmdir(store, path)
+        else:
+            method(path)
+    finally:
+        if _on_change is not None:
+            _on_change(store, None, path)
 
 
 def getsize(store: MutableMapping, path: str | None = None) -> int:
@@ -640,10 +709,15 @@ def rename(store: MutableMapping, src_path: str, dst_path: str) -> None:
     dst = _normalize_path(dst)
     _check_rename(src, dst)
     method = getattr(store, "rename", None)
-    if method is None:
-        _generic_rename(store, src, dst)
-    else:
-        method(src, dst)
+    try:
+        if method is None:
+            _generic_rename(store, src, dst)
+        else:
+            method(src, dst)
+    finally:
+        if _on_change is not None:
+            for path in (src, dst):
+                _on_change(store, [path], path)
 
 
 def close(store: MutableMapping) -> None:

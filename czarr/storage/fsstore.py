@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from czarr.errors import BadKeyError, MissingDependencyError, ReadOnlyError
+from czarr.errors import BadKeyError, MissingDependencyError, ReadOnlyError, StoreWriteError
 from czarr.storage.base import (
     Store,
     _check_canonical,
@@ -31,8 +31,9 @@ from czarr.storage.base import (
     _slice_range,
     as_buffer,
     import_optional,
+    naming_keys,
 )
-from czarr.storage.directory import _is_temp, _temp_suffix
+from czarr.storage.directory import _check_no_link_out, _is_temp, _temp_suffix
 
 __all__ = ["FSStore"]
 
@@ -122,6 +123,23 @@ class FSStore(Store):
     Listings (``listdir``, iteration, ``getsize``) always ask the backend, never a
     cached listing, so they see what other processes wrote. A key may be both a value
     and a folder on object stores (S3 allows it) but not on local disks.
+
+    Guarantees
+    ----------
+    - One key's write is atomic where the backend makes it so: an object store (S3,
+      GCS, Azure) stores an object whole with one request, and on a local disk
+      (``file://``) the value is written to a temporary file beside the key
+      (``<name>.<hex>.partial``) and renamed over it, as in :class:`DirectoryStore`.
+      A reader sees the old value or the new one. A batch (``setitems``) is atomic key
+      by key, not as a whole. Other filesystems are only as atomic as their
+      ``pipe_file``.
+    - After a crash of the writer, each key holds its old or its new value; on a local
+      disk a temporary file may be left behind, never listed as a key.
+    - A write that fails with an ``OSError`` (disk full, I/O error) raises
+      :class:`czarr.errors.StoreWriteError` naming the key(s) (the batch, for an object
+      store's concurrent batch); on a local disk the key keeps its old value.
+    - Concurrency is the backend's: object stores take any number of readers and
+      writers (the last write of a key wins).
 
     Attributes ``fs`` (the filesystem), ``map`` (an ``fsspec.FSMap`` over the root),
     ``path`` (the root, without protocol), ``mode``, ``exceptions`` and
@@ -243,7 +261,9 @@ class FSStore(Store):
         """The full path of ``key`` for a write; BadKeyError/TypeError for bad keys."""
         self._check_writable()
         _check_canonical(key)
-        return self._prefix + self._store_key(key)
+        path = self._prefix + self._store_key(key)
+        self._check_links(path)
+        return path
 
     def dir_path(self, path: str | None = None) -> str:
         """The full filesystem path of a store path (the root for ``None`` or ``''``)."""
@@ -254,6 +274,14 @@ class FSStore(Store):
 
     def _key_of(self, path: str) -> str:
         return path[len(self._prefix):]
+
+    def _check_links(self, path: str, include_last: bool = False) -> None:
+        """On a local disk, refuse to change ``path`` (a full path under the root) when a
+        folder on the way (or ``path`` itself, with ``include_last``) is a symbolic link
+        leading out of the root, as DirectoryStore does."""
+        if self._local:
+            key = self._key_of(path)
+            _check_no_link_out(self._prefix, key.replace("/", os.sep), key, include_last)
 
     def _check_writable(self) -> None:
         if self.read_only:
@@ -283,6 +311,7 @@ class FSStore(Store):
     def __delitem__(self, key: str) -> None:
         self._check_writable()
         path = self._read_path(key)
+        self._check_links(path)
         if not self.fs.isfile(path):
             raise KeyError(key)
         self.fs.rm_file(path)
@@ -343,10 +372,12 @@ class FSStore(Store):
         self._check_writable()
         paths = []
         for key in keys:
+            _check_canonical(key)  # a bad key is an error, as for every other change
             try:
                 paths.append(self._read_path(key))
             except KeyError:
                 continue
+            self._check_links(paths[-1])
         if not paths:
             return
         if self.fs.async_impl and not self._local:
@@ -372,25 +403,34 @@ class FSStore(Store):
         asynchronous filesystem) with ``fs.cat_ranges``."""
         if not ranges:
             return []
-        if self._http or len(ranges) == 1:
+        # an empty range has no HTTP form (a server answers it with the whole value)
+        asked = [(s, n) for s, n in ranges if n > 0]
+        if self._http or len(asked) <= 1:
             return [self.get_partial(key, s, n) for s, n in ranges]
         path = self._read_path(key)
-        starts = [s for s, _ in ranges]
-        ends = [s + n for s, n in ranges]
         try:
-            datas = self.fs.cat_ranges([path] * len(ranges), starts, ends,
-                                       on_error="return")
+            got = iter(self.fs.cat_ranges([path] * len(asked), [s for s, _ in asked],
+                                          [s + n for s, n in asked], on_error="return"))
         except self._missing as e:
             raise KeyError(key) from e
         out = []
-        for (start, length), data in zip(ranges, datas):
+        for start, length in ranges:
+            if length <= 0:
+                out.append(b"")
+                continue
+            data = next(got)
             if isinstance(data, BaseException):
-                if isinstance(data, self._missing):
-                    raise KeyError(key) from data
-                if isinstance(data, OSError):  # a range past the end (HTTP 416)
+                if isinstance(data, OSError):
+                    # a range past the end (HTTP 416; an OSError, which the default
+                    # `exceptions` count as missing), or a missing key: get_partial
+                    # answers b'' for the first and KeyError for the second
                     out.append(self.get_partial(key, start, length))
                     continue
+                if isinstance(data, self._missing):
+                    raise KeyError(key) from data
                 raise data
+            if len(data) > length:  # the server ignored the range: cut it out here
+                data = data[start:start + length]
             out.append(bytes(data))
         return out
 
@@ -472,6 +512,8 @@ class FSStore(Store):
         path = _normalize_path(path)
         folder = self.dir_path(path)
         if self._local:
+            if path:
+                self._check_links(folder, include_last=True)
             self._rmdir_local(folder, path)
             return
         files = [self._prefix + k for k in self._files_under(path)]
@@ -508,6 +550,8 @@ class FSStore(Store):
         _check_rename(src, dst)
         src_full = self.dir_path(src)
         dst_full = self.dir_path(dst)
+        self._check_links(src_full, include_last=True)
+        self._check_links(dst_full, include_last=True)
         moves = {}
         if self.fs.isfile(src_full):
             moves[src_full] = dst_full
@@ -517,6 +561,8 @@ class FSStore(Store):
             raise KeyError(src)
         sources, targets = list(moves), list(moves.values())
         if self._local:
+            for path in sources + targets:  # nothing moves when any of them is refused
+                self._check_links(path)
             for source, target in zip(sources, targets):  # renames: each lands whole
                 self.fs.makedirs(posixpath.dirname(target), exist_ok=True)
                 self.fs.mv(source, target)
@@ -557,11 +603,12 @@ class FSStore(Store):
         """Write ``{full path: bytes}``; each value lands whole or not at all."""
         fs = self.fs
         if not self._local:
-            if len(values) == 1:
-                (path, data), = values.items()
-                fs.pipe_file(path, data)
-            else:
-                fs.pipe(values, **self._batch)  # concurrent on asynchronous filesystems
+            with naming_keys([self._key_of(p) for p in values], self):
+                if len(values) == 1:
+                    (path, data), = values.items()
+                    fs.pipe_file(path, data)
+                else:
+                    fs.pipe(values, **self._batch)  # concurrent on asynchronous filesystems
             return
         # a local disk: beside the destination, then renamed into place (atomic)
         for path, data in values.items():
@@ -579,6 +626,8 @@ class FSStore(Store):
                         f"cannot store key {self._key_of(path)!r}: on a local disk a key "
                         "cannot also be a folder of other keys, nor lie under a key"
                     ) from None
+                if type(exc) is OSError:
+                    raise StoreWriteError.from_cause(self._key_of(path), self, exc) from exc
                 raise
 
     def _rmdir_local(self, folder: str, path: str) -> None:

@@ -13,7 +13,7 @@ every store over the same path in a process shares one, closed when the last sto
 
 from __future__ import annotations
 
-import multiprocessing
+import errno
 import os
 import sys
 import threading
@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from czarr.errors import BadKeyError, ReadOnlyError
+from czarr.errors import BadKeyError, ReadOnlyError, StoreWriteError
 from czarr.storage.base import (
     Store,
     _check_canonical,
@@ -158,12 +158,23 @@ def _drop_inherited(shared: _Env) -> None:
 
     py-lmdb refuses to open a file whose environment is open in the process, and a child
     inherits the parent's. Closing the child's copy is what LMDB allows: it clears only
-    this process's reader slots, and the parent's file locks are not inherited.
+    this process's reader slots, and the parent's file locks are not inherited. (It
+    would also release the slots of the parent's cached read transactions, were there
+    any: hence ``max_spare_txns=0``. A parent thread reading at the moment of the fork
+    is the case this cannot cover.)
     """
     with _OPEN_LOCK:
         if _OPEN.get((shared.pid, shared.path)) is shared:
             del _OPEN[(shared.pid, shared.path)]
             shared.env.close()
+
+
+def _disk_full(path: str) -> bool:
+    """Whether the filesystem holding ``path`` has no free block left."""
+    try:
+        return os.statvfs(path).f_bavail == 0
+    except (AttributeError, OSError):  # no statvfs (Windows), or the path is gone
+        return False
 
 
 def _release(shared: _Env) -> None:
@@ -190,10 +201,17 @@ class LMDBStore(Store):
     dimension_separator : {'.', '/'}, optional
         The chunk key separator of arrays created in this store, when they do not give one.
     **kwargs
-        Passed on to :func:`lmdb.open`, with zarr-python 2's defaults: ``map_size`` 1 TiB
-        (256 MiB on 32-bit systems; a sparse file where the filesystem allows it, and it
-        grows when full), ``meminit=False``, ``writemap`` on Linux, ``metasync=False``,
-        ``sync=False``, ``map_async=False``, ``max_spare_txns`` the number of CPUs.
+        Passed on to :func:`lmdb.open`, with zarr-python 2's defaults but two:
+        ``map_size`` 1 TiB (256 MiB on 32-bit systems; it grows when full),
+        ``meminit=False``, ``metasync=False``, ``sync=False``, ``map_async=False``;
+        and ``writemap=False`` where zarr-python 2 sets it on Linux: with ``writemap``
+        LMDB writes through a shared memory map, so a full disk kills the process with
+        ``SIGBUS`` instead of raising an error, and with ``sync=False`` a system crash
+        may corrupt the database (the file format is the same either way);
+        ``max_spare_txns=0`` (py-lmdb's own default) where zarr-python 2 caches one
+        read transaction per CPU: a cached transaction keeps its reader slot in the
+        shared lock table, and a forked child that opens the database releases the
+        parent's cached slots (``MDB_BAD_RSLOT`` on the parent's next read).
         ``readonly=True`` opens read-only: writes raise
         :class:`czarr.errors.ReadOnlyError`.
 
@@ -207,12 +225,28 @@ class LMDBStore(Store):
     copy made is the same one LMDB makes for ``buffers=False``.
 
     With ``sync=False`` (the default) writes reach the disk when :meth:`flush` or
-    :meth:`close` is called, or when the operating system writes the pages; a crash of
-    the program loses nothing, a power cut may. Keys are at most 511 bytes (LMDB's
-    limit); longer ones raise :class:`czarr.errors.BadKeyError`. Safe to use from several
-    threads and processes. Picklable (path and options, flushed first); a store carried
-    into a forked child drops the inherited environment and opens its own there. Equal
-    when the paths are.
+    :meth:`close` is called, or when the operating system writes the pages. Keys are at
+    most 511 bytes (LMDB's limit); longer ones raise :class:`czarr.errors.BadKeyError`.
+    Picklable (path and options, flushed first); a store carried into a forked child
+    drops the inherited environment and opens its own there. Equal when the paths are.
+
+    Guarantees
+    ----------
+    - Every write call (one key, a ``setitems`` batch, ``delitems``, ``rmdir``,
+      ``rename``, ``clear``) is one LMDB write transaction: it lands whole or not at
+      all, and a reader sees the state before it or after it (LMDB never overwrites a
+      live page; a commit switches to the new tree in one meta-page write).
+    - After a crash of the writing process (even ``SIGKILL``) every committed write is
+      there and an interrupted transaction is not; the dead writer's lock and reader
+      slots are recovered by the next process. A power cut may lose the last commits
+      (``sync=False``) but, with ``writemap=False``, not the database.
+    - A write that fails on a full disk raises :class:`czarr.errors.StoreWriteError`
+      naming the keys (``errno`` ``ENOSPC``, also when LMDB says ``EIO`` for the short
+      write a full disk makes; ``EIO`` for an I/O error); the transaction is aborted,
+      so every key keeps its old value. A full memory map is not an error:
+      it doubles and the write runs again.
+    - Threads and processes may read and write at once: one writer at a time, readers
+      never wait.
     """
 
     def __init__(
@@ -229,12 +263,13 @@ class LMDBStore(Store):
             )
         kwargs.setdefault("map_size", 2**40 if sys.maxsize >= 2**32 else 2**28)
         kwargs.setdefault("meminit", False)
-        # writemap needs sparse files, or the whole map is reserved on disk up front
-        kwargs.setdefault("writemap", sys.platform.startswith("linux"))
+        # not zarr-python 2's writemap: it turns a full disk into SIGBUS (see above)
+        kwargs.setdefault("writemap", False)
         kwargs.setdefault("metasync", False)
         kwargs.setdefault("sync", False)
         kwargs.setdefault("map_async", False)
-        kwargs.setdefault("max_spare_txns", multiprocessing.cpu_count())
+        # not zarr-python 2's cpu_count(): cached reader slots do not survive a fork
+        kwargs.setdefault("max_spare_txns", 0)
         self.path = os.path.abspath(os.fspath(path))
         self.buffers = bool(buffers)
         self.kwargs = kwargs
@@ -272,10 +307,23 @@ class LMDBStore(Store):
             )
         return k
 
-    def _write(self, work: Callable[[Any], Any]) -> Any:
+    def _write(self, work: Callable[[Any], Any], keys: Any = (), action: str = "write") -> Any:
+        """``work(txn)`` in one write transaction; a full disk or an I/O error is raised
+        as a StoreWriteError naming ``keys``."""
         if self.read_only:
             raise ReadOnlyError(f"LMDBStore {self.path!r} was opened read-only")
-        return self._env.write(work)
+        lmdb = self._lmdb
+        try:
+            return self._env.write(work)
+        except lmdb.Error as exc:
+            if isinstance(exc, lmdb.DiskError):  # LMDB's name for ENOSPC
+                code = errno.ENOSPC
+            elif os.strerror(errno.EIO) in str(exc):
+                # LMDB reports a short write as EIO, and a full disk makes short writes
+                code = errno.ENOSPC if _disk_full(self.path) else errno.EIO
+            else:
+                raise
+            raise StoreWriteError.from_cause(keys, self, exc, errno=code, action=action) from exc
 
     # -- lifetime ---------------------------------------------------------------------
 
@@ -343,7 +391,7 @@ class LMDBStore(Store):
     def __setitem__(self, key: str, value: Any) -> None:
         k = self._key(key)
         buf = as_buffer(value)
-        self._write(lambda txn: txn.put(k, buf))
+        self._write(lambda txn: txn.put(k, buf), (key,))
 
     def __delitem__(self, key: str) -> None:
         if not isinstance(key, str):
@@ -351,7 +399,7 @@ class LMDBStore(Store):
         k = key.encode("utf-8")
 
         # errors are raised once the transaction is over: nothing to undo
-        if not self._write(lambda txn: txn.delete(k)):
+        if not self._write(lambda txn: txn.delete(k), (key,), action="delete"):
             raise KeyError(key)
 
     def __iter__(self) -> Iterator[str]:
@@ -364,7 +412,8 @@ class LMDBStore(Store):
             return txn.stat(self._env.env.open_db(txn=txn))["entries"]
 
     def clear(self) -> None:
-        self._write(lambda txn: txn.drop(self._env.env.open_db(txn=txn), delete=False))
+        self._write(lambda txn: txn.drop(self._env.env.open_db(txn=txn), delete=False),
+                    action="delete")
 
     # -- fast paths -------------------------------------------------------------------
 
@@ -391,7 +440,7 @@ class LMDBStore(Store):
             for k, v in items:
                 put(k, v)
 
-        self._write(work)
+        self._write(work, list(mapping))
 
     def delitems(self, keys: Iterable[str]) -> None:
         ks = [key.encode("utf-8") for key in keys if isinstance(key, str)]
@@ -400,7 +449,7 @@ class LMDBStore(Store):
             for k in ks:
                 txn.delete(k)
 
-        self._write(work)
+        self._write(work, [k.decode("utf-8") for k in ks], action="delete")
 
     def get_partial(self, key: str, start: int = 0, length: int | None = None) -> bytes:
         if length is not None and length < 0:
@@ -414,6 +463,19 @@ class LMDBStore(Store):
         if value is None:
             raise KeyError(key)
         return value
+
+    def get_ranges(self, key: str, ranges: list[tuple[int, int]]) -> list[bytes]:
+        """Byte ranges of one value, all read in one transaction (the same version)."""
+        with self._env.txn(buffers=self.buffers) as txn:
+            value = txn.get(key.encode("utf-8")) if isinstance(key, str) else None
+            if value is None:
+                raise KeyError(key)
+            view = memoryview(value)
+            out = []
+            for start, length in ranges:
+                offset, count = _slice_range(len(view), start, length)
+                out.append(bytes(view[offset:offset + count]))
+        return out
 
     def listdir(self, path: str = "") -> list[str]:
         prefix = _prefix(_normalize_path(path)).encode("utf-8")
@@ -466,7 +528,7 @@ class LMDBStore(Store):
                 while found and cursor.key().startswith(prefix):
                     found = cursor.delete()
 
-        self._write(work)
+        self._write(work, (path,), action="delete")
 
     def rename(self, src: str, dst: str) -> None:
         src = _normalize_path(src)
@@ -503,5 +565,5 @@ class LMDBStore(Store):
                 txn.put(new, v)
             return True
 
-        if not self._write(work):
+        if not self._write(work, (src, dst), action="rename"):
             raise KeyError(src)

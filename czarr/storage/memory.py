@@ -24,6 +24,7 @@ from czarr.storage.base import (
     _slice_range,
     as_buffer,
 )
+from czarr.sync import renew_after_fork
 
 __all__ = ["DictStore", "KVStore", "MemoryStore"]
 
@@ -37,6 +38,10 @@ def _flatten(root: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             out[prefix + name] = value
     return out
+
+
+def _new_lock(store: MemoryStore) -> None:
+    store._lock = threading.RLock()
 
 
 class MemoryStore(Store):
@@ -67,6 +72,7 @@ class MemoryStore(Store):
         # folder path ('' for the root) -> {child name: number of keys at or under it}
         self._dirs: dict[str, dict[str, int]] = {}
         self._lock = threading.RLock()
+        renew_after_fork(self, _new_lock)
         self._dimension_separator = _check_separator(dimension_separator)
         if root is not None:
             self.setitems(_flatten(root))
@@ -151,6 +157,16 @@ class MemoryStore(Store):
         value = self._data[key]
         offset, count = _slice_range(len(value), start, length)
         return value[offset:offset + count]
+
+    def get_ranges(self, key: str, ranges: list[tuple[int, int]]) -> list[bytes]:
+        """Byte ranges of one value (all of the same version: values are never changed
+        in place, only replaced)."""
+        value = self._data[key]
+        out = []
+        for start, length in ranges:
+            offset, count = _slice_range(len(value), start, length)
+            out.append(value[offset:offset + count])
+        return out
 
     def listdir(self, path: str = "") -> list[str]:
         path = _normalize_path(path)

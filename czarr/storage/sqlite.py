@@ -14,6 +14,7 @@ it are range queries over ``k >= 'a/' AND k < 'a0'`` (every key starting with ``
 
 from __future__ import annotations
 
+import errno
 import os
 import pickle
 import sqlite3
@@ -23,7 +24,7 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.request import pathname2url
 
-from czarr.errors import ReadOnlyError
+from czarr.errors import ReadOnlyError, StoreWriteError
 from czarr.storage.base import (
     Store,
     _check_canonical,
@@ -37,6 +38,9 @@ __all__ = ["SQLiteStore"]
 _MEMORY = ":memory:"
 _CREATE = "CREATE TABLE IF NOT EXISTS zarr(k TEXT PRIMARY KEY, v BLOB)"
 _MAX_BATCH = 10_000  # keys per SELECT ... IN (...), below SQLite's variable limit
+# SQLite's primary result codes for a full disk and an I/O error, as errnos
+_ERRNOS = {13: errno.ENOSPC, 10: errno.EIO}  # SQLITE_FULL, SQLITE_IOERR
+_MAX_RANGES = 400  # substr() columns per SELECT (two variables each), below every limit
 
 
 def _range(path: str) -> tuple[str, str]:
@@ -67,12 +71,26 @@ class SQLiteStore(Store):
     Notes
     -----
     The database is switched to WAL journal mode (a ``-wal`` and a ``-shm`` file sit
-    beside it while it is open) with ``synchronous=NORMAL``: a crash of the program never
-    loses a committed write, a power cut may lose the last ones but never corrupts the
-    file. Safe to use from several threads and processes (one writer at a time, readers
-    always); a store object carried into a forked child opens its own connections there.
-    Picklable (path and options), except in memory; two stores are equal when they open
-    the same file. Call :meth:`close` when done, or use the store as a context manager.
+    beside it while it is open) with ``synchronous=NORMAL``. A store object carried into
+    a forked child opens its own connections there. Picklable (path and options), except
+    in memory; two stores are equal when they open the same file. Call :meth:`close` when
+    done, or use the store as a context manager.
+
+    Guarantees
+    ----------
+    - Every write call (one key, a ``setitems`` batch, ``delitems``, ``rmdir``,
+      ``rename``, ``clear``) is one SQLite transaction: it lands whole or not at all,
+      and a reader sees the state before it or after it.
+    - After a crash of the writing process (even ``SIGKILL``) every committed write is
+      there and an interrupted transaction is not (SQLite rolls it back when the
+      database is next opened). A power cut may lose the last committed writes
+      (``synchronous=NORMAL``) but never corrupts the file.
+    - A write that fails on a full disk (``SQLITE_FULL``) or an I/O error
+      (``SQLITE_IOERR``) raises :class:`czarr.errors.StoreWriteError` naming the keys,
+      with ``errno`` ``ENOSPC`` or ``EIO``; the transaction is rolled back, so every key
+      keeps its old value.
+    - Threads and processes may read and write at once: one writer at a time (the
+      others wait up to ``timeout``), readers never wait.
     """
 
     def __init__(
@@ -171,23 +189,32 @@ class SQLiteStore(Store):
                 else:
                     self._pool.append(conn)
 
-    def _write(self, work: Callable[[sqlite3.Connection], Any]) -> Any:
-        """Run ``work(connection)`` in one write transaction: all of it lands, or none."""
+    def _write(self, work: Callable[[sqlite3.Connection], Any], keys: Any = (),
+               action: str = "write") -> Any:
+        """Run ``work(connection)`` in one write transaction: all of it lands, or none.
+        A full disk or an I/O error is raised as a StoreWriteError naming ``keys``."""
         if self.read_only:
             raise ReadOnlyError(f"SQLiteStore {self.path!r} was opened read-only")
         self._check_process()
         with self._write_lock:
             conn = self._writer_connection()
-            # IMMEDIATE takes the write lock now (waiting up to the timeout), so the
-            # transaction never has to upgrade from reading, which SQLite could refuse
-            conn.execute("BEGIN IMMEDIATE")
             try:
-                result = work(conn)
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
+                # IMMEDIATE takes the write lock now (waiting up to the timeout), so the
+                # transaction never has to upgrade from reading, which SQLite could refuse
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    result = work(conn)
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                code = _ERRNOS.get(getattr(exc, "sqlite_errorcode", 0) & 0xFF)
+                if code is None:
+                    raise
+                raise StoreWriteError.from_cause(keys, self, exc, errno=code,
+                                                 action=action) from exc
             return result
 
     # -- lifetime ---------------------------------------------------------------------
@@ -257,7 +284,8 @@ class SQLiteStore(Store):
         buf = as_buffer(value)
         self._write(
             lambda conn: conn.execute("INSERT OR REPLACE INTO zarr(k, v) VALUES (?, ?)",
-                                      (key, buf))
+                                      (key, buf)),
+            (key,),
         )
 
     def __delitem__(self, key: str) -> None:
@@ -265,7 +293,7 @@ class SQLiteStore(Store):
             if conn.execute("DELETE FROM zarr WHERE k = ?", (key,)).rowcount < 1:
                 raise KeyError(key)
 
-        self._write(work)
+        self._write(work, (key,), action="delete")
 
     def __iter__(self) -> Iterator[str]:
         with self._reader() as conn:
@@ -277,7 +305,7 @@ class SQLiteStore(Store):
             return conn.execute("SELECT COUNT(*) FROM zarr").fetchone()[0]
 
     def clear(self) -> None:
-        self._write(lambda conn: conn.execute("DELETE FROM zarr"))
+        self._write(lambda conn: conn.execute("DELETE FROM zarr"), action="delete")
 
     # -- fast paths -------------------------------------------------------------------
 
@@ -303,12 +331,14 @@ class SQLiteStore(Store):
             return
         self._write(
             lambda conn: conn.executemany("INSERT OR REPLACE INTO zarr(k, v) VALUES (?, ?)",
-                                          rows)
+                                          rows),
+            [k for k, _ in rows],
         )
 
     def delitems(self, keys: Iterable[str]) -> None:
         rows = [(k,) for k in keys]
-        self._write(lambda conn: conn.executemany("DELETE FROM zarr WHERE k = ?", rows))
+        self._write(lambda conn: conn.executemany("DELETE FROM zarr WHERE k = ?", rows),
+                    [k for (k,) in rows], action="delete")
 
     def get_partial(self, key: str, start: int = 0, length: int | None = None) -> bytes:
         if length is not None and length < 0:
@@ -327,6 +357,27 @@ class SQLiteStore(Store):
             raise KeyError(key)
         value = rows[0][0]
         return b"" if value is None else value  # substr of an empty blob is NULL
+
+    def get_ranges(self, key: str, ranges: list[tuple[int, int]]) -> list[bytes]:
+        """Byte ranges of one value, all read in one transaction (the same version)."""
+        ranges = list(ranges)
+        out: list[bytes] = []
+        with self._reader() as conn:
+            conn.execute("BEGIN")  # one snapshot for every SELECT below
+            try:
+                for i in range(0, max(len(ranges), 1), _MAX_RANGES):
+                    part = ranges[i:i + _MAX_RANGES]
+                    columns = ", ".join(["substr(v, ? + 1, ?)"] * len(part)) or "1"
+                    args = [x for start, length in part for x in (start, length)]
+                    rows = conn.execute(f"SELECT {columns} FROM zarr WHERE k = ?",
+                                        (*args, key)).fetchall()
+                    if not rows:
+                        raise KeyError(key)
+                    if part:  # substr of an empty blob is NULL
+                        out.extend(b"" if v is None else v for v in rows[0])
+            finally:
+                conn.execute("COMMIT")
+        return out
 
     def listdir(self, path: str = "") -> list[str]:
         path = _normalize_path(path)
@@ -362,7 +413,8 @@ class SQLiteStore(Store):
             self.clear()
             return
         self._write(lambda conn: conn.execute(
-            "DELETE FROM zarr WHERE k >= ? AND k < ?", _range(path)))
+            "DELETE FROM zarr WHERE k >= ? AND k < ?", _range(path)), (path,),
+            action="delete")
 
     def rename(self, src: str, dst: str) -> None:
         src = _normalize_path(src)
@@ -384,4 +436,4 @@ class SQLiteStore(Store):
             conn.execute(f"UPDATE zarr SET k = ? || substr(k, ?) WHERE {where}",
                          (dst, start, *args))
 
-        self._write(work)
+        self._write(work, (src, dst), action="rename")

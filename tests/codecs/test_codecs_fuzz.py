@@ -1,15 +1,21 @@
 """Fuzzing every decoder: random bytes and mutated valid frames (flipped, truncated,
 extended bytes; Blosc header fields set to arbitrary values) only ever raise an
-exception, never crash, hang or read out of bounds."""
+exception, never crash, hang or read out of bounds; bounded decoding never returns or
+allocates more than its bound.
+
+Seeded by ``CZARR_FUZZ_SEED`` (default 13), as tests/fuzz/, so a failure replays.
+"""
 
 from __future__ import annotations
 
+import os
 import struct
+import tracemalloc
 
 import numpy as np
 import pytest
 from codec_testdata import sample
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
 import czarr.codecs as cc
@@ -22,18 +28,25 @@ CODECS = [cc.Blosc("lz4", 5, 1), cc.Blosc("zstd", 3, 2), cc.Blosc("blosclz", 9, 
 IDS = [repr(c) for c in CODECS]
 # errors a hostile frame may legitimately cause; anything else (or a crash) fails
 EXPECTED = (CodecError, MemoryError)
-FUZZ = settings(max_examples=250, deadline=None,
+FUZZ_SEED = int(os.environ.get("CZARR_FUZZ_SEED", "13"))
+FUZZ = settings(max_examples=250, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SEEDED = seed(FUZZ_SEED)
 
 _DATA = sample("f8", 600)
 _VALID = {repr(c): c.encode(_DATA) for c in CODECS}
 
 
-def _try_decode(codec, buf, with_out):
+MODES = st.sampled_from(["new", "out", "bounded"])
+
+
+def _try_decode(codec, buf, mode):
     try:
-        if with_out:
+        if mode == "out":
             out = np.empty(_DATA.shape, _DATA.dtype)
             assert codec.decode(buf, out=out) is out
+        elif mode == "bounded":
+            assert len(codec.decode_bounded(buf, _DATA.nbytes)) <= _DATA.nbytes
         else:
             codec.decode(buf)
     except EXPECTED:
@@ -42,9 +55,10 @@ def _try_decode(codec, buf, with_out):
 
 @pytest.mark.parametrize("codec", CODECS, ids=IDS)
 @FUZZ
-@given(buf=st.binary(max_size=300), with_out=st.booleans())
-def test_random_bytes(codec, buf, with_out):
-    _try_decode(codec, buf, with_out)
+@SEEDED
+@given(buf=st.binary(max_size=300), mode=MODES)
+def test_random_bytes(codec, buf, mode):
+    _try_decode(codec, buf, mode)
 
 
 mutation = st.one_of(
@@ -71,9 +85,34 @@ def _mutate(frame: bytes, mutations) -> bytes:
 
 @pytest.mark.parametrize("codec", CODECS, ids=IDS)
 @FUZZ
-@given(mutations=st.lists(mutation, min_size=1, max_size=4), with_out=st.booleans())
-def test_mutated_frames(codec, mutations, with_out):
-    _try_decode(codec, _mutate(_VALID[repr(codec)], mutations), with_out)
+@SEEDED
+@given(mutations=st.lists(mutation, min_size=1, max_size=4), mode=MODES)
+def test_mutated_frames(codec, mutations, mode):
+    _try_decode(codec, _mutate(_VALID[repr(codec)], mutations), mode)
+
+
+@pytest.mark.parametrize("codec", CODECS, ids=IDS)
+@settings(FUZZ, max_examples=60)   # encoding the frames is what costs here
+@SEEDED
+@given(nbytes=st.integers(0, 1 << 18), bound=st.integers(0, 1 << 16))
+def test_bounded_decoding_stops_at_the_bound(codec, nbytes, bound):
+    """A frame of ``nbytes`` zeros (up to 4096 times the bound) decodes within
+    ``bound`` when it fits, and otherwise is refused having allocated little more than
+    the bound, not the frame's content."""
+    frame = codec.encode(np.zeros(nbytes, np.uint8))
+    tracemalloc.start()
+    try:
+        try:
+            decoded = codec.decode_bounded(frame, bound)
+        except CodecError:
+            assert nbytes > bound
+        else:
+            assert nbytes <= bound and bytes(decoded) == bytes(nbytes)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # LZMA's decoder keeps its dictionary (8 MiB for the default preset)
+    assert peak <= 2 * bound + (9 << 20 if isinstance(codec, cc.LZMA) else 1 << 20), peak
 
 
 _BLOSC_FRAMES = [blosc.compress(_DATA, c, lv, sh, None, bs)
@@ -84,6 +123,7 @@ _INT32 = st.one_of(st.integers(-(2**31), 2**31 - 1),
 
 
 @FUZZ
+@SEEDED
 @given(frame=st.sampled_from(_BLOSC_FRAMES),
        header=st.tuples(st.integers(0, 255), st.integers(0, 255), st.integers(0, 255),
                         st.integers(0, 255)),
@@ -108,6 +148,7 @@ def test_blosc_header_fields(frame, header, fields, which, start, nitems):
 
 
 @FUZZ
+@SEEDED
 @given(buf=st.binary(max_size=200), size=st.integers(0, 5000))
 def test_core_decoders_with_dest(buf, size):
     for module in (blosc, zstd, lz4, zlib):

@@ -21,6 +21,7 @@ from czarr.storage import (
     close,
     delitems,
     get_partial,
+    get_ranges,
     getitems,
     getsize,
     listdir,
@@ -274,6 +275,13 @@ class StoreTests:
             get_partial(store, "k", 0, -1)
         with pytest.raises(KeyError):
             get_partial(store, "missing", 0, 1)
+
+    def test_get_ranges(self, store):
+        store["k"] = b"0123456789"
+        assert get_ranges(store, "k", [(0, 2), (5, 3), (8, 100), (20, 5), (3, 0)]) == [
+            b"01", b"567", b"89", b"", b""]
+        with pytest.raises(KeyError):
+            get_ranges(store, "missing", [(0, 1)])
 
     # -- hierarchy operations ---------------------------------------------------------
 

@@ -178,6 +178,80 @@ def test_failed_write_midway_keeps_the_old_value(tmp_path, monkeypatch):
     assert [f for f in files_under(tmp_path) if "partial" in f] == []
 
 
+def test_a_full_disk_names_the_key(tmp_path, monkeypatch):
+    import errno
+
+    from czarr.errors import StoreWriteError
+
+    store = DirectoryStore(tmp_path)
+    store["a/k"] = b"old"
+
+    def full(fd, buf):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(directory_module, "_write_fd", full)
+    with pytest.raises(StoreWriteError) as info:
+        store.setitems({"a/k": b"new"})
+    assert info.value.errno == errno.ENOSPC and info.value.keys == ("a/k",)
+    assert str(info.value) == (f"[Errno 28] cannot write 'a/k' in DirectoryStore({store.path!r})"
+                               ": No space left on device")
+    monkeypatch.undo()
+    assert store["a/k"] == b"old" and files_under(tmp_path) == ["a/k"]
+
+
+def fsync_log(monkeypatch):
+    """Record what ``os.fsync`` is called on (the file or folder path), and the renames."""
+    calls = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd):
+        calls.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    def replace(src, dst):
+        calls.append(("replace", os.fspath(dst)))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(directory_module.os, "fsync", fsync)
+    monkeypatch.setattr(directory_module.os, "replace", replace)
+    return calls
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc/self/fd")
+def test_fsync_syncs_the_file_then_the_folder(tmp_path, monkeypatch):
+    store = DirectoryStore(tmp_path / "root", fsync=True)
+    store["a/b/k"] = b"1"  # new folders: synced up to the root
+    calls = fsync_log(monkeypatch)
+    store["a/b/k"] = b"2"
+    root = store.path
+    kind, temp = calls[0]
+    assert kind == "fsync" and temp.startswith(root + "/a/b/k.") and temp.endswith(".partial")
+    assert calls[1:] == [("replace", root + "/a/b/k"), ("fsync", root + "/a/b")]
+    calls.clear()
+    store["c/k"] = b"3"
+    assert [c for c in calls if c[0] == "fsync"][1:] == [
+        ("fsync", root + "/c"), ("fsync", root)]
+    calls.clear()
+    store.delitems(["c/k", "a/b/k"])  # folders emptied are removed: their parent synced
+    assert sorted(calls) == [("fsync", root), ("fsync", root)]
+    calls.clear()
+    store["x"] = b"1"
+    store.rename("x", "y/z")
+    assert ("fsync", root + "/y") in calls and calls[-1] == ("fsync", root)
+    assert store["y/z"] == b"1"
+
+
+def test_no_fsync_by_default_and_the_option_is_kept(tmp_path, monkeypatch):
+    calls = fsync_log(monkeypatch) if os.path.isdir("/proc/self/fd") else []
+    store = DirectoryStore(tmp_path)
+    store["a/k"] = b"1"
+    assert [c for c in calls if c[0] == "fsync"] == []
+    assert pickle.loads(pickle.dumps(DirectoryStore(tmp_path, fsync=True))).fsync is True
+    assert pickle.loads(pickle.dumps(store)).fsync is False
+    assert directory_module.NestedDirectoryStore(tmp_path / "n", fsync=True).fsync is True
+    assert directory_module.TempStore(fsync=True).fsync is True
+
+
 def test_temporary_files_of_other_writers_are_not_keys(tmp_path):
     store = DirectoryStore(tmp_path)
     store["arr/0.0"] = b"12"

@@ -292,6 +292,49 @@ def test_local_disk_keys_and_folders_cannot_share_names(tmp_path):
     assert sorted(p.name for p in (tmp_path / "s").rglob("*")) == ["a", "b", "c"]  # no temps
 
 
+def test_local_disk_write_is_atomic_and_a_failure_names_the_key(tmp_path, monkeypatch):
+    import errno
+
+    from czarr.errors import StoreWriteError
+
+    store = FSStore(f"file://{tmp_path}/s")
+    store["a/k"] = b"old"
+    real_pipe = store.fs.pipe_file
+
+    def half_then_full(path, data, **kwargs):  # half the value lands, then the disk is full
+        real_pipe(path, data[: len(data) // 2], **kwargs)
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(store.fs, "pipe_file", half_then_full)
+    with pytest.raises(StoreWriteError) as info:
+        store["a/k"] = b"new value"
+    monkeypatch.undo()
+    assert info.value.errno == errno.ENOSPC and info.value.keys == ("a/k",)
+    assert store["a/k"] == b"old"  # the half value went to a temporary file, now removed
+    assert sorted(p.name for p in (tmp_path / "s").rglob("*")) == ["a", "k"]
+
+
+def test_object_store_batch_failure_names_the_keys(monkeypatch):
+    import errno
+
+    from czarr.errors import StoreWriteError
+
+    url = memory_url()
+    store = FSStore(url)
+
+    def failing(*args, **kwargs):
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    monkeypatch.setattr(store.fs, "pipe", failing)
+    monkeypatch.setattr(store.fs, "pipe_file", failing)
+    with pytest.raises(StoreWriteError) as info:
+        store.setitems({"a": b"1", "b": b"2"})
+    assert info.value.errno == errno.EIO and info.value.keys == ("a", "b")
+    with pytest.raises(StoreWriteError, match="'c'"):
+        store["c"] = b"3"
+    forget_memory(url)
+
+
 def test_getitems_accepts_zarr_python_2s_contexts():
     url = memory_url()
     store = FSStore(url)

@@ -18,7 +18,7 @@ import pytest
 
 import czarr.storage.sqlite as sqlite_module
 from czarr.errors import BadKeyError, ReadOnlyError
-from czarr.storage import SQLiteStore, getsize, listdir, rename, rmdir
+from czarr.storage import SQLiteStore, get_ranges, getsize, listdir, rename, rmdir
 
 from . import db_checks
 from .store_tests import StoreTests
@@ -94,6 +94,16 @@ def test_wal_mode_and_zarr_python_2_table(store, path):
             ("a", b"1", "blob")]
     finally:
         conn.close()
+
+
+def test_get_ranges_reads_every_range_in_one_transaction(store):
+    store["k"] = bytes(range(256)) * 4
+    statements = traced(store)
+    ranges = [(i, 2) for i in range(0, 1000, 2)]  # more than one SELECT holds
+    assert get_ranges(store, "k", ranges) == [store["k"][i:i + 2] for i in range(0, 1000, 2)]
+    selects = [s for s in statements if s.startswith("SELECT substr")]
+    assert len(selects) == 2
+    assert statements[0] == "BEGIN" and "COMMIT" in statements
 
 
 def test_reads_a_database_zarr_python_2_wrote(tmp_path):
@@ -399,3 +409,39 @@ def test_two_reader_processes_and_one_writer(path):
 def test_dimension_separator_reaches_new_arrays(path):
     with SQLiteStore(path, dimension_separator="/") as store:
         db_checks.check_dimension_separator(store)
+
+
+@pytest.mark.parametrize("code, expected", [(778, "EIO"), (13, "ENOSPC")])
+def test_disk_errors_name_the_keys_and_roll_back(store, code, expected):
+    # SQLITE_IOERR_WRITE (778) and SQLITE_FULL (13), as SQLite raises them mid-transaction
+    import errno
+
+    from czarr.errors import StoreWriteError
+
+    store["a"] = b"old"
+    real = store._writer
+
+    class FailingConnection:
+        in_transaction = property(lambda self: real.in_transaction)
+
+        def execute(self, *args):
+            return real.execute(*args)
+
+        def executemany(self, sql, rows):
+            real.executemany(sql, list(rows)[:1])  # the first row lands in the transaction
+            error = sqlite3.OperationalError("disk I/O error")
+            error.sqlite_errorcode = code
+            raise error
+
+    store._writer = FailingConnection()
+    try:
+        with pytest.raises(StoreWriteError) as info:
+            store.setitems({"a": b"new", "b": b"new"})
+    finally:
+        store._writer = real
+    assert info.value.errno == getattr(errno, expected)
+    assert info.value.keys == ("a", "b") and "'a', 'b'" in str(info.value)
+    assert isinstance(info.value.__cause__, sqlite3.OperationalError)
+    assert store["a"] == b"old" and "b" not in store  # rolled back, whole
+    store["c"] = b"fine"  # and the store goes on
+    assert store["c"] == b"fine"

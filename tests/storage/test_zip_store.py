@@ -4,6 +4,7 @@ zip tools produce or read."""
 
 from __future__ import annotations
 
+import errno
 import os
 import pickle
 import threading
@@ -342,3 +343,153 @@ def test_reads_a_zip_zarr_writes(tmp_path):
         chunks = ["0.0", "0.1", "1.0", "1.1"]
         assert set(chunks) | {".zarray"} <= set(store)
         assert set(getitems(store, chunks)) == set(chunks)
+
+
+# ---------------------------------------------------------------------------------------
+# atomic on close: the zip changes only when closed or flushed, and whole
+# ---------------------------------------------------------------------------------------
+
+
+def partial_files(folder):
+    return sorted(name for name in os.listdir(folder) if name.endswith(".partial"))
+
+
+@pytest.mark.parametrize("mode", ["a", "w"])
+def test_the_file_changes_only_on_close(tmp_path, mode):
+    path = written_zip(tmp_path / "a.zip", {"old": b"1"})
+    before = open(path, "rb").read()
+    store = ZipStore(path, mode=mode)
+    store["new"] = b"2"
+    assert store["new"] == b"2"
+    assert open(path, "rb").read() == before  # a reader still sees the old zip, whole
+    with ZipStore(path, mode="r") as reader:
+        assert list(reader) == ["old"]
+    assert len(partial_files(tmp_path)) == 1  # the writes are in the temporary zip
+    store.close()
+    assert partial_files(tmp_path) == []
+    expected = ["new"] if mode == "w" else ["new", "old"]
+    assert sorted(zipfile.ZipFile(path).namelist()) == expected
+
+
+def test_mode_a_on_an_empty_file_starts_a_zip(tmp_path):
+    path = tmp_path / "empty.zip"
+    path.write_bytes(b"")
+    with ZipStore(path) as store:
+        assert len(store) == 0
+        store["a"] = b"1"
+    assert zipfile.ZipFile(path).namelist() == ["a"]
+
+
+def test_a_failed_member_is_cut_off_and_the_store_goes_on(tmp_path, monkeypatch):
+    from czarr.errors import StoreWriteError
+    from czarr.storage import zip as zip_module
+
+    path = written_zip(tmp_path / "a.zip", {"k": b"old"})
+    store = ZipStore(path, mode="a")
+    store["first"] = b"1"
+    real_write = zip_module._TempFile.write
+
+    def half_then_full(self, data):
+        if len(data) == 50_000:  # the data of the member below: half of it lands
+            real_write(self, bytes(data)[:25_000])
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_write(self, data)
+
+    monkeypatch.setattr(zip_module._TempFile, "write", half_then_full)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "Duplicate name"
+        with pytest.raises(StoreWriteError) as info:
+            store["k"] = b"x" * 50_000
+    assert info.value.errno == errno.ENOSPC and info.value.keys == ("k",)
+    assert "'k'" in str(info.value)
+    monkeypatch.undo()
+    assert store["k"] == b"old" and sorted(store) == ["first", "k"]
+    store["after"] = b"3"
+    store.close()
+    with zipfile.ZipFile(path) as zf:
+        assert zf.testzip() is None
+        assert sorted(zf.namelist()) == ["after", "first", "k"]
+        assert zf.read("k") == b"old"
+
+
+def test_a_failed_close_keeps_the_previous_zip(tmp_path, monkeypatch):
+    from czarr.errors import StoreWriteError
+    from czarr.storage import zip as zip_module
+
+    path = written_zip(tmp_path / "a.zip", {"old": b"1"})
+    before = open(path, "rb").read()
+    store = ZipStore(path, mode="a")
+    store.setitems({"new": b"2", "other": b"3"})
+
+    def failing_replace(src, dst):
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    monkeypatch.setattr(zip_module.os, "replace", failing_replace)
+    with pytest.raises(StoreWriteError) as info:
+        store.close()
+    monkeypatch.undo()
+    assert info.value.errno == errno.EIO
+    assert info.value.keys == ("new", "other") and "cannot commit" in str(info.value)
+    assert open(path, "rb").read() == before
+    assert partial_files(tmp_path) == []
+    with pytest.raises(ValueError, match="closed"):
+        store["old"]
+    store.close()  # closing again is fine
+
+
+def test_a_failed_flush_goes_on_from_the_previous_zip(tmp_path, monkeypatch):
+    from czarr.errors import StoreWriteError
+    from czarr.storage import zip as zip_module
+
+    path = written_zip(tmp_path / "a.zip", {"old": b"1"})
+    store = ZipStore(path, mode="a")
+    store["lost"] = b"2"
+    monkeypatch.setattr(zip_module.os, "fsync", lambda fd: (_ for _ in ()).throw(
+        OSError(errno.EIO, "fsync failed")))
+    with pytest.raises(StoreWriteError, match="lost"):
+        store.flush()
+    monkeypatch.undo()
+    assert sorted(store) == ["old"]
+    store["kept"] = b"3"
+    store.close()
+    assert sorted(zipfile.ZipFile(path).namelist()) == ["kept", "old"]
+
+
+def test_a_store_collected_unclosed_puts_its_zip_in_place(tmp_path):
+    import gc
+
+    path = str(tmp_path / "a.zip")
+    store = ZipStore(path, mode="w")
+    store["a"] = b"1"
+    del store
+    gc.collect()
+    assert zipfile.ZipFile(path).namelist() == ["a"]
+    assert partial_files(tmp_path) == []
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_leaves_the_parents_pending_zip_alone(tmp_path):
+    path = str(tmp_path / "a.zip")
+    store = ZipStore(path, mode="w")
+    store["a"] = b"1"
+    (temp,) = partial_files(tmp_path)
+    pending = (tmp_path / temp).read_bytes()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        code = 1
+        try:
+            try:
+                store["b"] = b"2"
+            except RuntimeError as e:
+                code = 0 if "forked" in str(e) else 2
+            store.close()  # lets go of the parent's temporary zip, writes nothing to it
+            del store
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert (tmp_path / temp).read_bytes() == pending  # no end record written by the child
+    store["c"] = b"3"
+    store.close()
+    with zipfile.ZipFile(path) as zf:
+        assert zf.testzip() is None and sorted(zf.namelist()) == ["a", "c"]
