@@ -365,10 +365,21 @@ def suite_rows(name: str, tmp: str, args: argparse.Namespace) -> list[list]:
     """The rows of another suite's module (see SUITES)."""
     module = importlib.import_module(name)
     compare_rows = getattr(module, "compare_rows", None)
-    if compare_rows is None:
-        print(f"# {name}.py has no compare_rows(tmpdir, quick): no rows", file=sys.stderr)
-        return []
-    return [list(row) for row in compare_rows(tmp, args.quick)]
+    if compare_rows is not None:
+        return [list(row) for row in compare_rows(tmp, args.quick)]
+    if name == "hierarchy_scale":  # its run(): (workload, czarr s, zarr-python 3 s, note)
+        rows = []
+        suite = argparse.Namespace(repeat=1 if args.quick else args.repeat, dir=None,
+                                   peer_budget=60.0, quick=args.quick)
+        for workload, mine, theirs, _note in module.run(suite):
+            per_chunk = workload.startswith("per-chunk") or "store lookups" in workload
+            unit, scale = ("us/chunk", 1e6) if per_chunk else ("s", 1.0)
+            for lib, value in (("czarr", mine), ("zarr-python", theirs)):
+                if value is not None:
+                    rows.append([workload.strip(), unit, lib, value * scale, None])
+        return rows
+    print(f"# {name}.py has no compare_rows(tmpdir, quick): no rows", file=sys.stderr)
+    return []
 
 
 def _add(rows: list, workload: str, unit: str, lib: str, value: float, mb: float | None):
@@ -388,7 +399,7 @@ def print_table(rows: list) -> None:
         for lib, (value, mb) in vals.items():
             rate = f"{mb / value:8.0f}" if mb and unit == "s" else f"{'':8s}"
             ratio = f"{value / base:10.2f}" if base and lib != "czarr" else f"{'':10s}"
-            t = f"{value:9.4f}s" if unit == "s" else f"{value:7.1f}us"
+            t = f"{value:9.4f}s" if unit == "s" else f"{value:7.2f}us"
             print(f"{workload:64s} {lib:12s} {t:>10s} {rate} {ratio}")
     print()
     print("peer/czarr = peer time / czarr time (above 1: czarr is faster); for ceiling rows "

@@ -67,3 +67,38 @@ def test_compare_prints_the_target_ratios(capsys):
     assert "full read into out= / decode into out=" in out and " 90%" in out
     assert "full read, fresh output / decode into a fresh output" in out and " 80%" in out
     assert "full write / encode" in out
+
+
+def test_suite_rows_from_compare_rows_or_the_hierarchy_run(monkeypatch, tmp_path):
+    import argparse
+    import types
+
+    sys.path.insert(0, str(BENCH))
+    try:
+        compare = _module("compare")
+    finally:
+        sys.path.remove(str(BENCH))
+    args = argparse.Namespace(quick=True, repeat=3)
+    cache = types.ModuleType("point_cache")
+    cache.compare_rows = lambda tmpdir, quick: [("2000 random reads, cache on", "us/read",
+                                                  "czarr", 12.0, None)]
+    monkeypatch.setitem(sys.modules, "point_cache", cache)
+    assert compare.suite_rows("point_cache", str(tmp_path), args) == [
+        ["2000 random reads, cache on", "us/read", "czarr", 12.0, None]]
+    scale = types.ModuleType("hierarchy_scale")
+    seen = {}
+
+    def run(ns):
+        seen["repeat"] = ns.repeat
+        return [("open consolidated 10k hierarchy + 1 array (v2)", 0.004, 0.05, ""),
+                ("per-chunk write, 10^6 chunks of 64 B", 2e-6, None, "skipped")]
+
+    scale.run = run
+    monkeypatch.setitem(sys.modules, "hierarchy_scale", scale)
+    rows = compare.suite_rows("hierarchy_scale", str(tmp_path), args)
+    assert seen["repeat"] == 1
+    assert rows == [["open consolidated 10k hierarchy + 1 array (v2)", "s", "czarr", 0.004, None],
+                    ["open consolidated 10k hierarchy + 1 array (v2)", "s", "zarr-python", 0.05,
+                     None],
+                    ["per-chunk write, 10^6 chunks of 64 B", "us/chunk", "czarr",
+                     pytest.approx(2.0), None]]
