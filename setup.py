@@ -46,12 +46,14 @@ EXTENSIONS = {
     "zstd": ["zstd"],
     "lz4": ["lz4"],
     "zlib": ["zlib"],
+    "blosc_blocks": [],  # Blosc frames walked by czarr, through the modules above
     "indexing": [],
     "copy": [],
     "fancy": [],
     "fileio": [],
     "filters": [],
     "vlen": [],
+    "hugepages": [],  # large outputs on 2 MiB-aligned huge pages (a NumPy memory handler)
     "capi": [],  # czarr.capi: the public C-level API, forwarding to the modules above
 }
 # extensions outside czarr/_core
@@ -248,7 +250,9 @@ def extensions() -> list[Extension]:
             Extension(
                 module,
                 [module.replace(".", "/") + ".pyx"],
-                define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+                define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION"),
+                               # NumPy's memory handlers (hugepages.pyx) are API 1.22
+                               ("NPY_TARGET_VERSION", "NPY_1_22_API_VERSION")],
                 extra_compile_args=[os.environ.get("CZARR_OPTIMIZE", "-O3")],
                 **kwargs,
             )

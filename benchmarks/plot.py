@@ -108,8 +108,9 @@ def _threads(workload: str) -> str | None:
 def ratios(rows: Sequence[Row]) -> list[tuple[str, dict[str, float]]]:
     """Per workload, each library's time divided by czarr's (workloads without a czarr
     time are dropped). A ceiling row (one whose workload starts ``ceiling:``) joins the
-    full-read workload it bounds: c-blosc's N-thread decode the ``full read, N
-    thread(s)`` row, memcpy the first full read."""
+    workload it bounds: c-blosc's N-thread decode the ``full read, N thread(s)`` row (its
+    decode into ``out=`` the full read into ``out=`` with N threads), its encode the first
+    full write, memcpy the first full read."""
     groups: list[tuple[str, dict[str, float]]] = []
     czarr_time: dict[str, float] = {}
     for workload, _unit, vals in rows:
@@ -124,9 +125,13 @@ def ratios(rows: Sequence[Row]) -> list[tuple[str, dict[str, float]]]:
         if not workload.startswith("ceiling:"):
             continue
         n = _threads(workload)
-        target = next((w for w in full_reads if n is not None and _threads(w) == n), None)
+        into_out = "out=" in workload
+        target = next((w for w in full_reads if n is not None and _threads(w) == n
+                       and ("out=" in w) == into_out), None)
         if target is None and n is None and full_reads:
             target = full_reads[0]
+        if "encode" in workload:
+            target = next((w for w, _ in groups if w.startswith("full write")), None)
         if target is None:
             continue
         for lib, v in vals.items():

@@ -4,9 +4,10 @@ Rust codec pipeline, and tensorstore, each in its own process, one after the oth
 The array is 8192 x 8192 float64 in 512 x 512 inner chunks inside 2048 x 2048 shards
 (Blosc lz4, byte shuffle), written once by zarr-python 3 to a folder. Each library then
 reads it in full, reads an unaligned region, and makes 2,000 random single-element reads
-(medians of 3). Bytes read per point read are what the process passed through
-read/pread system calls (``rchar`` of /proc/self/io), so they count index and chunk bytes
-for every library alike. Ratios, not seconds, are the result: this machine is shared.
+(medians of 3), each library in a process of its own (``isolated.py``). Bytes read per
+point read are what the process passed through read/pread system calls (``rchar`` of
+/proc/self/io), so they count index and chunk bytes for every library alike. Ratios, not
+seconds, are the result: this machine is shared.
 
 Run: ``python benchmarks/sharded_compare.py [--dir DIR] [--size 8192]``.
 """
@@ -14,12 +15,12 @@ Run: ``python benchmarks/sharded_compare.py [--dir DIR] [--size 8192]``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
+
+from isolated import emit, run_isolated
 
 SHAPE_DEFAULT = 8192
 CHUNK, SHARD = 512, 2048
@@ -113,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--libs", default="czarr,zarr-python,zarr-python+zarrs,tensorstore")
     args = parser.parse_args(argv)
     if args.worker:
-        print(json.dumps(worker(args.worker[0], args.worker[1], args.size)))
+        emit(worker(args.worker[0], args.worker[1], args.size))
         return 0
     tmp = args.dir or tempfile.mkdtemp(prefix="czarr-sharded-")
     path = os.path.join(tmp, "sharded.zarr")
@@ -121,12 +122,9 @@ def main(argv: list[str] | None = None) -> int:
         write(path, args.size)
     results = {}
     for lib in args.libs.split(","):
-        proc = subprocess.run([sys.executable, __file__, "--worker", lib, path,
-                               "--size", str(args.size)], capture_output=True, text=True)
-        if proc.returncode:
-            print(f"{lib}: failed: {proc.stderr.strip().splitlines()[-1:]}")
-            continue
-        results[lib] = json.loads(proc.stdout.strip().splitlines()[-1])
+        got = run_isolated(__file__, ["--worker", lib, path, "--size", str(args.size)], lib)
+        if got is not None:
+            results[lib] = got
     base = results.get("czarr")
     mb = args.size * args.size * 8 / 1e6
     print(f"sharded v3: {args.size}^2 f8, {CHUNK}^2 chunks in {SHARD}^2 shards, Blosc lz4; "

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from czarr import chunk_cache, engine, growth
+from czarr._core import hugepages
 from czarr.attrs import attributes_for
 from czarr.errors import ArrayNotFoundError, ReadOnlyError
 from czarr.formats import chunk_layout, decode_array_document, load_array_metadata
@@ -555,7 +556,7 @@ class Array(Node):
               scalar: bool = True) -> Any:
         if fields:
             check_fields(fields, self._dtype)
-            whole = engine.read(self._ctx, proj, np.empty(proj.out_shape, dtype=self._dtype))
+            whole = engine.read(self._ctx, proj, hugepages.empty(proj.out_shape, self._dtype))
             result = select_fields(whole, fields)
             if out is not None:
                 _check_out(out, result.shape, result.dtype)
@@ -565,7 +566,7 @@ class Array(Node):
             _check_out(out, proj.out_shape, self._dtype)
             return engine.read(self._ctx, proj, out)
         else:
-            result = engine.read(self._ctx, proj, np.empty(proj.out_shape, dtype=self._dtype))
+            result = engine.read(self._ctx, proj, hugepages.empty(proj.out_shape, self._dtype))
         return result[()] if scalar and result.ndim == 0 else result
 
     # ------------------------------------------------------------------ writing
@@ -683,7 +684,7 @@ class Array(Node):
         if fields:
             # one field of structured items: read them, set the field, write them back
             check_fields(fields, self._dtype)
-            whole = engine.read(self._ctx, proj, np.empty(proj.out_shape, dtype=self._dtype))
+            whole = engine.read(self._ctx, proj, hugepages.empty(proj.out_shape, self._dtype))
             assign_fields(whole, fields, value)
             value = whole
         engine.write(self._ctx, proj, self._coerce_value(value, proj.out_shape))

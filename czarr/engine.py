@@ -14,9 +14,11 @@ runs N workers of the shared pool, which take the batches in turn.
 Three fast paths avoid work:
 
 - a chunk that lands on one contiguous run of the output is decoded straight into it;
-- a chunk of which only a small run of items is selected is partially decoded (Blosc's
-  ``getitem`` decodes only the blocks that hold those items);
-- a whole-chunk write whose source is already contiguous is encoded with no copy.
+- any other chunk of a Blosc array is decoded a block at a time, each part of the
+  selection going to the output while its block is in cache (only the blocks holding
+  selected items are decoded);
+- a whole-chunk write is encoded from its part of the source with no copy into a chunk
+  buffer (Blosc lz4 gathers a block at a time; other codecs take a contiguous part as is).
 
 With a decoded-chunk cache on (:mod:`czarr.chunk_cache`), a read's chunks of which at
 most ``_CACHE_FRACTION`` is selected (points, small regions) are served from the cache
@@ -51,7 +53,8 @@ _BATCHES_PER_THREAD = 4
 _CONCURRENT_BATCH = 32
 # threads share a read or write only in batches of at least this many bytes of chunks
 _MIN_BATCH_BYTES = 256 * 1024
-# partial decoding pays off when the selected run is at most this fraction of a chunk
+# partial decoding pays off when the selected run is at most this fraction of a chunk (for
+# Blosc frames czarr does not walk itself, c-blosc then decodes the blocks one at a time)
 _PARTIAL_FRACTION = 0.25
 # a chunk goes through the decoded-chunk cache when at most this fraction of it is read
 _CACHE_FRACTION = 0.25
@@ -493,7 +496,15 @@ def write(ctx: ChunkContext, proj: Any, value: np.ndarray) -> None:
             chunk = None
             if whole and not proj.chunk_is_edge(i):
                 chunk = _whole_chunk_view(value, proj.out_selection(i), chunk_shape,
-                                          chunk_items, ctx.order)
+                                          chunk_items)
+                if chunk is not None and ctx.write_empty_chunks:
+                    cdata = pipeline.encode_view(chunk)
+                    if cdata is not None:
+                        to_set[key] = cdata
+                        continue
+                if chunk is not None and not (chunk.flags.c_contiguous if ctx.order == "C"
+                                              else chunk.flags.f_contiguous):
+                    chunk = None  # gathered into a chunk buffer below
             if chunk is None and objects:
                 cdata = None if whole else existing.get(key)
                 if cdata is None:
@@ -535,12 +546,17 @@ def _store_results(store: MutableMapping, to_set: dict, to_delete: list, existin
 
 
 def _whole_chunk_view(
-    value: np.ndarray, out_sel: tuple, chunk_shape: tuple, chunk_items: int, order: str
+    value: np.ndarray, out_sel: tuple, chunk_shape: tuple, chunk_items: int
 ) -> np.ndarray | None:
-    """``value``'s part for a fully covered chunk, as a chunk-shaped view when it is
-    already contiguous in the chunk's order (then it is encoded with no copy)."""
+    """``value``'s part for a fully covered chunk as a chunk-shaped view (any strides),
+    or None when it cannot be one without a copy."""
     view = value[out_sel + (Ellipsis,)]  # a view, even when every axis is indexed
-    contiguous = view.flags.c_contiguous if order == "C" else view.flags.f_contiguous
-    if not contiguous or view.size != chunk_items:
+    if view.size != chunk_items:
         return None
-    return view.reshape(chunk_shape, order=order)
+    if view.shape != chunk_shape:
+        view = view.view()
+        try:
+            view.shape = chunk_shape  # only inserts the length-1 axes an int dropped
+        except AttributeError:
+            return None
+    return view

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from czarr._core import blosc as _blosc
+from czarr._core import blosc_blocks as _blosc_blocks
 from czarr._core.indexing import CODEC_BLOSC, CODEC_RAW, READ_DEST_SIZE
 from czarr.codecs._buffers import check_decoded_size
 from czarr.codecs.abc import Codec
@@ -216,6 +217,20 @@ class ChunkPipeline:
         raise ChunkDecodeError(
             f"chunk {key!r} could not be decoded: {reasons.get(code, f'error {code}')}",
             key=key)
+
+    def encode_view(self, view: np.ndarray) -> bytes | None:
+        """Encode a chunk given as a chunk-shaped view of any strides (its part of the
+        array being written) without copying it into a chunk buffer first: czarr's Blosc
+        with no filters (lz4, byte shuffle or none) gathers and compresses it a block at a
+        time, into the bytes :meth:`encode` makes of its copy. ``None`` when this pipeline
+        cannot: then copy the view into a chunk buffer and :meth:`encode` that."""
+        c = self.compressor
+        if (self.filters or type(c) is not Blosc or view.dtype.hasobject
+                or view.dtype.itemsize == 0):
+            return None
+        raw = view.view(np.dtype((np.void, view.dtype.itemsize)))
+        return _blosc_blocks.compress_strided(raw, c.cname, c.clevel, c.shuffle,
+                                              c.blocksize, self.order)
 
     def encode(self, chunk: np.ndarray) -> Any:
         """Encode a contiguous chunk array into the bytes to store."""

@@ -13,11 +13,13 @@ _EXTENSIONS = {
     "lz4": "lz4 (Debian: liblz4-dev)",
     "zlib": "zlib (Debian: zlib1g-dev)",
     "copy": None,
+    "blosc_blocks": None,
     "indexing": None,
     "fancy": None,
     "fileio": None,
     "filters": None,
     "vlen": None,
+    "hugepages": None,
 }
 
 for _name, _lib in _EXTENSIONS.items():

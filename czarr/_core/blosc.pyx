@@ -14,8 +14,9 @@ checks leak that buffer on failure, so the range is checked here first.
 from cpython.buffer cimport (PyBUF_ANY_CONTIGUOUS, PyBUF_WRITABLE, PyBuffer_Release,
                              PyObject_GetBuffer)
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
-from cpython.ref cimport Py_DECREF, Py_XDECREF, PyObject
-from libc.stdint cimport int32_t, uint8_t, uint32_t
+from libc.stdint cimport uint8_t
+
+from libc.stdlib cimport free, malloc
 
 from czarr.errors import CodecError
 
@@ -43,12 +44,6 @@ cdef extern from "blosc.h" nogil:
     const char* blosc_list_compressors()
 
 
-cdef extern from "Python.h":
-    PyObject* _bytes_new "PyBytes_FromStringAndSize"(const char* v, Py_ssize_t n)
-    int _PyBytes_Resize(PyObject** b, Py_ssize_t n)
-    char* _bytes_data "PyBytes_AS_STRING"(PyObject* b)
-
-
 VERSION_STRING: str = BLOSC_VERSION_STRING.decode("ascii")
 MAX_OVERHEAD: int = BLOSC_MAX_OVERHEAD
 MAX_BUFFERSIZE: int = BLOSC_MAX_BUFFERSIZE
@@ -59,6 +54,12 @@ SHUFFLE: int = 1
 BITSHUFFLE: int = 2
 AUTOSHUFFLE: int = -1
 COMPRESSORS: tuple = tuple(blosc_list_compressors().decode("ascii").split(","))
+
+# the format constants blosc.pxd spells out for the modules that walk frames themselves
+assert (CZARR_BLOSC_HEADER, CZARR_BLOSC_MAX_TYPESIZE, CZARR_BLOSC_MAX_BLOCKSIZE,
+        CZARR_BLOSC_MAX_BUFFERSIZE, CZARR_BLOSC_FORMAT) == (
+    BLOSC_MIN_HEADER_LENGTH, BLOSC_MAX_TYPESIZE, BLOSC_MAX_BLOCKSIZE, BLOSC_MAX_BUFFERSIZE,
+    BLOSC_VERSION_FORMAT), "blosc.h and blosc.pxd disagree"
 
 _MESSAGES = {
     CZARR_BLOSC_ESHORT: "input is shorter than the 16-byte Blosc header",
@@ -75,21 +76,8 @@ cdef enum:
     _MAX_RATIO = 32768    # the most any of Blosc's inner codecs expands its input
 
 
-cdef struct Header:
-    int flags
-    Py_ssize_t typesize
-    Py_ssize_t nbytes
-    Py_ssize_t blocksize
-    Py_ssize_t cbytes
-
-
-cdef inline Py_ssize_t _le32(const uint8_t* p) noexcept nogil:
-    # stored as a signed 32-bit little-endian integer
-    return <int32_t>(<uint32_t>p[0] | (<uint32_t>p[1] << 8) | (<uint32_t>p[2] << 16)
-                     | (<uint32_t>p[3] << 24))
-
-
-cdef int _read_header(const char* src, size_t srcsize, Header* h) noexcept nogil:
+cdef int blosc_read_header(const char* src, size_t srcsize,
+                           BloscHeader* h) noexcept nogil:
     """Validate the 16-byte header against the buffer; 0 or a CZARR_BLOSC_E* code."""
     cdef const uint8_t* p = <const uint8_t*>src
     cdef Py_ssize_t nblocks
@@ -100,9 +88,9 @@ cdef int _read_header(const char* src, size_t srcsize, Header* h) noexcept nogil
         return CZARR_BLOSC_EVERSION
     h.flags = p[2]
     h.typesize = p[3]
-    h.nbytes = _le32(p + 4)
-    h.blocksize = _le32(p + 8)
-    h.cbytes = _le32(p + 12)
+    h.nbytes = blosc_le32(p + 4)
+    h.blocksize = blosc_le32(p + 8)
+    h.cbytes = blosc_le32(p + 12)
     if h.cbytes < BLOSC_MIN_HEADER_LENGTH or h.nbytes < 0 or h.nbytes > BLOSC_MAX_BUFFERSIZE:
         return CZARR_BLOSC_EHEADER
     if <size_t>h.cbytes > srcsize:
@@ -134,8 +122,8 @@ cdef int _read_header(const char* src, size_t srcsize, Header* h) noexcept nogil
 cdef int blosc_header_sizes(const char* src, size_t srcsize, Py_ssize_t* nbytes,
                             Py_ssize_t* cbytes, Py_ssize_t* blocksize,
                             Py_ssize_t* typesize) noexcept nogil:
-    cdef Header h
-    cdef int err = _read_header(src, srcsize, &h)
+    cdef BloscHeader h
+    cdef int err = blosc_read_header(src, srcsize, &h)
     if err < 0:
         return err
     nbytes[0] = h.nbytes
@@ -147,8 +135,8 @@ cdef int blosc_header_sizes(const char* src, size_t srcsize, Py_ssize_t* nbytes,
 
 cdef Py_ssize_t blosc_decode_into(const char* src, size_t srcsize, char* dest,
                                   size_t destsize, int nthreads) noexcept nogil:
-    cdef Header h
-    cdef int err = _read_header(src, srcsize, &h)
+    cdef BloscHeader h
+    cdef int err = blosc_read_header(src, srcsize, &h)
     cdef int ret
     if err < 0:
         return err
@@ -165,8 +153,8 @@ cdef Py_ssize_t blosc_decode_into(const char* src, size_t srcsize, char* dest,
 cdef Py_ssize_t blosc_getitem_into(const char* src, size_t srcsize, Py_ssize_t start,
                                    Py_ssize_t nitems, char* dest,
                                    size_t destsize) noexcept nogil:
-    cdef Header h
-    cdef int err = _read_header(src, srcsize, &h)
+    cdef BloscHeader h
+    cdef int err = blosc_read_header(src, srcsize, &h)
     cdef int ret
     if err < 0:
         return err
@@ -208,8 +196,16 @@ cdef Py_ssize_t blosc_encode_into(const char* src, size_t srcsize, char* dest,
     return ret
 
 
+cdef object blosc_error(Py_ssize_t code):
+    return CodecError(_MESSAGES.get(code, f"Blosc error {code}"))
+
+
 cdef _raise(Py_ssize_t code):
-    raise CodecError(_MESSAGES.get(code, f"Blosc error {code}"))
+    raise blosc_error(code)
+
+
+cdef int blosc_compcode(const char* cname) noexcept nogil:
+    return blosc_compname_to_compcode(cname)
 
 
 cdef bytes _cname_bytes(cname):
@@ -237,7 +233,6 @@ def compress(source, cname="lz4", int clevel=5, int shuffle=SHUFFLE, typesize=No
     cdef const char* cname_p = cname_b
     cdef size_t ts
     cdef Py_ssize_t ret, destsize
-    cdef PyObject* raw
     cdef char* out
     if clevel < 0 or clevel > 9:
         raise CodecError(f"Blosc clevel must be between 0 and 9, got {clevel}")
@@ -258,24 +253,24 @@ def compress(source, cname="lz4", int clevel=5, int shuffle=SHUFFLE, typesize=No
             raise CodecError(f"Blosc cannot compress more than {BLOSC_MAX_BUFFERSIZE} "
                              f"bytes, got {src.len}")
         destsize = src.len + BLOSC_MAX_OVERHEAD
-        raw = _bytes_new(NULL, destsize)
-        if raw == NULL:
+        # compressed into scratch space, then copied out at its size: the scratch is
+        # freed at once and reused by the next call, where a shrunk bytes object would
+        # leave the allocator fresh pages to fault in for every chunk
+        out = <char*>malloc(destsize)
+        if out == NULL:
             raise MemoryError()
-        out = _bytes_data(raw)
-        with nogil:
-            ret = blosc_encode_into(<const char*>src.buf, src.len, out,
-                                    destsize, cname_p, clevel, shuffle, ts, blocksize,
-                                    numinternalthreads)
-        if ret < 0:
-            Py_XDECREF(raw)
-            _raise(ret)
+        try:
+            with nogil:
+                ret = blosc_encode_into(<const char*>src.buf, src.len, out,
+                                        destsize, cname_p, clevel, shuffle, ts, blocksize,
+                                        numinternalthreads)
+            if ret < 0:
+                _raise(ret)
+            return PyBytes_FromStringAndSize(out, ret)
+        finally:
+            free(out)
     finally:
         PyBuffer_Release(&src)
-    if _PyBytes_Resize(&raw, ret) < 0:
-        raise MemoryError()
-    result = <object>raw
-    Py_DECREF(result)
-    return result
 
 
 def decompress(source, dest=None, int numinternalthreads=1):
@@ -286,7 +281,7 @@ def decompress(source, dest=None, int numinternalthreads=1):
     wrong size, before anything is decompressed.
     """
     cdef Py_buffer src, dst
-    cdef Header h
+    cdef BloscHeader h
     cdef Py_ssize_t ret
     cdef char* out
     cdef int err
@@ -294,7 +289,7 @@ def decompress(source, dest=None, int numinternalthreads=1):
         raise CodecError(f"numinternalthreads must be in 1..{BLOSC_MAX_THREADS}")
     PyObject_GetBuffer(source, &src, PyBUF_ANY_CONTIGUOUS)
     try:
-        err = _read_header(<const char*>src.buf, src.len, &h)
+        err = blosc_read_header(<const char*>src.buf, src.len, &h)
         if err < 0:
             _raise(err)
         if dest is None:
@@ -325,13 +320,13 @@ def getitem(source, Py_ssize_t start, Py_ssize_t nitems, dest=None):
     """Decompress items ``start:start + nitems`` (in units of the frame's typesize) of a
     Blosc frame into ``dest`` (exactly ``nitems * typesize`` bytes) or new ``bytes``."""
     cdef Py_buffer src, dst
-    cdef Header h
+    cdef BloscHeader h
     cdef Py_ssize_t ret, size
     cdef char* out
     cdef int err
     PyObject_GetBuffer(source, &src, PyBUF_ANY_CONTIGUOUS)
     try:
-        err = _read_header(<const char*>src.buf, src.len, &h)
+        err = blosc_read_header(<const char*>src.buf, src.len, &h)
         if err < 0:
             _raise(err)
         if start < 0 or nitems < 0 or (h.nbytes == 0 and (start or nitems)) or (
@@ -384,11 +379,11 @@ def cbuffer_metainfo(source):
     """``(typesize, flags)`` from a validated Blosc header (flags: bit 0 byte-shuffle,
     bit 1 memcpyed, bit 2 bit-shuffle)."""
     cdef Py_buffer src
-    cdef Header h
+    cdef BloscHeader h
     cdef int err
     PyObject_GetBuffer(source, &src, PyBUF_ANY_CONTIGUOUS)
     try:
-        err = _read_header(<const char*>src.buf, src.len, &h)
+        err = blosc_read_header(<const char*>src.buf, src.len, &h)
     finally:
         PyBuffer_Release(&src)
     if err < 0:

@@ -18,8 +18,8 @@ cimport numpy as cnp
 cnp.import_array()
 
 
-cdef int _simplify(Py_ssize_t* shape, Py_ssize_t* s1, Py_ssize_t* s2, int ndim,
-                   Py_ssize_t itemsize) noexcept nogil:
+cdef int simplify_strides(Py_ssize_t* shape, Py_ssize_t* s1, Py_ssize_t* s2, int ndim,
+                          Py_ssize_t itemsize) noexcept nogil:
     """Drop length-1 dims, put the smallest |s1| stride last and merge contiguous
     neighbours, in place. Returns the new ndim, or -1 when the region is empty."""
     cdef int i, j, n = 0
@@ -115,7 +115,7 @@ cdef void copy_strided(char* dst, const Py_ssize_t* dst_strides,
         sh[i] = shape[i]
         ds[i] = dst_strides[i]
         ss[i] = src_strides[i]
-    nd = _simplify(sh, ds, ss, ndim, itemsize)
+    nd = simplify_strides(sh, ds, ss, ndim, itemsize)
     if nd < 0:
         return
     if nd == 0:
@@ -141,6 +141,56 @@ cdef void copy_strided(char* dst, const Py_ssize_t* dst_strides,
             return
 
 
+cdef void gather_bytes(char* dest, const char* src, const Py_ssize_t* shape,
+                       const Py_ssize_t* strides, int ndim, Py_ssize_t itemsize,
+                       Py_ssize_t start, Py_ssize_t stop) noexcept nogil:
+    cdef Py_ssize_t idx[CZARR_MAX_NDIM]
+    cdef Py_ssize_t item = start // itemsize, cut = start % itemsize, rest, k, n, inner
+    cdef const char* p = src
+    cdef int d
+    if stop <= start:
+        return
+    # the multi-index of the first item, outermost dimension first
+    rest = item
+    for d in range(ndim - 1, -1, -1):
+        idx[d] = rest % shape[d]
+        rest //= shape[d]
+        p += idx[d] * strides[d]
+    if cut:  # the tail of a cut first item
+        n = itemsize - cut if stop - start > itemsize - cut else stop - start
+        memcpy(dest, p + cut, n)
+        dest += n
+        start += n
+        _next_item(idx, &p, shape, strides, ndim, 1)
+    inner = strides[ndim - 1]
+    while stop - start >= itemsize:
+        # whole items along the innermost dimension, up to its end
+        k = shape[ndim - 1] - idx[ndim - 1]
+        if k > (stop - start) // itemsize:
+            k = (stop - start) // itemsize
+        _copy_line(dest, itemsize, p, inner, k, itemsize)
+        dest += k * itemsize
+        start += k * itemsize
+        _next_item(idx, &p, shape, strides, ndim, k)
+    if stop > start:  # the head of a cut last item
+        memcpy(dest, p, stop - start)
+
+
+cdef inline void _next_item(Py_ssize_t* idx, const char** p, const Py_ssize_t* shape,
+                            const Py_ssize_t* strides, int ndim, Py_ssize_t k) noexcept nogil:
+    # advance the multi-index by k items along the innermost dimension (k never passes
+    # its end), carrying into the outer ones
+    cdef int d = ndim - 1
+    idx[d] += k
+    p[0] += k * strides[d]
+    while d > 0 and idx[d] == shape[d]:
+        p[0] -= idx[d] * strides[d]
+        idx[d] = 0
+        d -= 1
+        idx[d] += 1
+        p[0] += strides[d]
+
+
 cdef void fill_strided(char* dst, const Py_ssize_t* dst_strides,
                        const Py_ssize_t* shape, int ndim,
                        const char* value, Py_ssize_t itemsize) noexcept nogil:
@@ -158,7 +208,7 @@ cdef void fill_strided(char* dst, const Py_ssize_t* dst_strides,
         sh[i] = shape[i]
         ds[i] = dst_strides[i]
         unused[i] = 0
-    nd = _simplify(sh, ds, unused, ndim, itemsize)
+    nd = simplify_strides(sh, ds, unused, ndim, itemsize)
     if nd < 0:
         return
     if nd == 0:

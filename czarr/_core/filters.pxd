@@ -12,6 +12,11 @@ cdef void shuffle_into(const unsigned char* src, unsigned char* dest, size_t nit
 cdef void unshuffle_into(const unsigned char* src, unsigned char* dest, size_t nitems,
                          size_t itemsize) noexcept nogil
 
+# Items first <= i < last of the same inverse, written from dest[0] on:
+# dest[(i - first) * itemsize + b] = src[b * nitems + i] (a part of a Blosc block).
+cdef void unshuffle_range(const unsigned char* src, unsigned char* dest, size_t nitems,
+                          size_t itemsize, size_t first, size_t last) noexcept nogil
+
 # HDF5's Fletcher-32 (big-endian 16-bit words, an odd last byte as a high byte), the
 # checksum numcodecs.Fletcher32 stores.
 cdef uint32_t fletcher32_hdf5(const unsigned char* data, size_t nbytes) noexcept nogil

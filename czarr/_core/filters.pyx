@@ -15,6 +15,14 @@ from libc.string cimport memcpy
 from czarr.errors import CodecError
 
 
+cdef extern from "_shuffle_sse2.h" nogil:
+    # SSE2 tiles where the compiler does not vectorise the loops below (see the header)
+    size_t czarr_shuffle_sse2(const unsigned char* src, unsigned char* dest, size_t nitems,
+                              size_t itemsize, size_t start, size_t stop)
+    size_t czarr_unshuffle16_sse2(const unsigned char* src, unsigned char* dest,
+                                  size_t nitems, size_t start, size_t stop)
+
+
 cdef enum:
     # items per block so that one block of the strided side (up to 16 KiB) stays in L1
     _BLOCK_BYTES = 16384
@@ -34,12 +42,12 @@ cdef inline void _shuffle_block(const unsigned char* src, unsigned char* dest,
 cdef inline void _unshuffle_block(const unsigned char* src, unsigned char* dest,
                                   size_t nitems, size_t itemsize, size_t start,
                                   size_t stop) noexcept nogil:
-    # item by item: dest is written contiguously, each of the itemsize lanes of src is
-    # read sequentially
+    # item by item: dest (item `start` first) is written contiguously, each of the
+    # itemsize lanes of src is read sequentially
     cdef size_t i, b
     cdef unsigned char* item
     for i in range(start, stop):
-        item = dest + i * itemsize
+        item = dest + (i - start) * itemsize
         for b in range(itemsize):
             item[b] = src[b * nitems + i]
 
@@ -61,10 +69,12 @@ cdef void shuffle_into(const unsigned char* src, unsigned char* dest, size_t nit
             _shuffle_block(src, dest, nitems, 2, start, stop)
         elif itemsize == 4:
             _shuffle_block(src, dest, nitems, 4, start, stop)
-        elif itemsize == 8:
-            _shuffle_block(src, dest, nitems, 8, start, stop)
+        elif itemsize == 8:  # SSE2 tiles of 16 items, then the rest
+            _shuffle_block(src, dest, nitems, 8, czarr_shuffle_sse2(src, dest, nitems, 8,
+                                                                    start, stop), stop)
         elif itemsize == 16:
-            _shuffle_block(src, dest, nitems, 16, start, stop)
+            _shuffle_block(src, dest, nitems, 16, czarr_shuffle_sse2(src, dest, nitems, 16,
+                                                                     start, stop), stop)
         else:
             _shuffle_block(src, dest, nitems, itemsize, start, stop)
         start = stop
@@ -72,24 +82,31 @@ cdef void shuffle_into(const unsigned char* src, unsigned char* dest, size_t nit
 
 cdef void unshuffle_into(const unsigned char* src, unsigned char* dest, size_t nitems,
                          size_t itemsize) noexcept nogil:
-    cdef size_t block, start, stop
+    unshuffle_range(src, dest, nitems, itemsize, 0, nitems)
+
+
+cdef void unshuffle_range(const unsigned char* src, unsigned char* dest, size_t nitems,
+                          size_t itemsize, size_t first, size_t last) noexcept nogil:
+    cdef size_t block, start, stop, done
     if itemsize <= 1:
-        memcpy(dest, src, nitems * itemsize)
+        memcpy(dest, src + first, last - first)
         return
     block = _BLOCK_BYTES // itemsize if itemsize < _BLOCK_BYTES else 1
-    start = 0
-    while start < nitems:
-        stop = start + block if nitems - start > block else nitems
+    start = first
+    while start < last:
+        stop = start + block if last - start > block else last
         if itemsize == 2:
             _unshuffle_block(src, dest, nitems, 2, start, stop)
         elif itemsize == 4:
             _unshuffle_block(src, dest, nitems, 4, start, stop)
         elif itemsize == 8:
             _unshuffle_block(src, dest, nitems, 8, start, stop)
-        elif itemsize == 16:
-            _unshuffle_block(src, dest, nitems, 16, start, stop)
+        elif itemsize == 16:  # SSE2 tiles of 16 items, then the rest
+            done = czarr_unshuffle16_sse2(src, dest, nitems, start, stop)
+            _unshuffle_block(src, dest + (done - start) * 16, nitems, 16, done, stop)
         else:
             _unshuffle_block(src, dest, nitems, itemsize, start, stop)
+        dest += (stop - start) * itemsize
         start = stop
 
 

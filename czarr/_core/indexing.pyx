@@ -21,16 +21,21 @@ import numpy as np
 cimport numpy as cnp
 
 from cpython.buffer cimport PyBUF_ANY_CONTIGUOUS, PyBuffer_Release, PyObject_GetBuffer
-from libc.string cimport memcpy
+from libc.stdlib cimport free, malloc
 
-from czarr._core.blosc cimport blosc_decode_into, blosc_getitem_into, blosc_header_sizes
-from czarr._core.copy cimport CZARR_MAX_NDIM, copy_strided, fill_strided
+from czarr._core.blosc_blocks cimport (BloscBlocks, blosc_blocks_open, blosc_blocks_raw,
+                                       blosc_blocks_read)
+from czarr._core.copy cimport CZARR_MAX_NDIM, copy_strided, fill_strided, simplify_strides
 
 # codec kinds the fused read loop (BasicProjection.read_chunks) decodes itself
 cdef enum:
     _CODEC_RAW = 0        # no compressor: the stored bytes are the chunk
     _CODEC_BLOSC = 1      # czarr's Blosc
     _READ_DEST_SIZE = -100  # a stored chunk of the wrong size
+    _READ_NOMEM = -101      # no memory for a piece buffer
+    # a strided chunk is decoded and copied in pieces of at most this many bytes, which
+    # stay in L2 between the two
+    _PIECE_BYTES = 65536
 
 CODEC_RAW = _CODEC_RAW
 CODEC_BLOSC = _CODEC_BLOSC
@@ -149,6 +154,95 @@ cdef object split_progression(int64_t first, int64_t step, int64_t count, int64_
         raise ValueError(f"selection of {count} elements from {first} step {step} "
                          f"does not fit a dimension of {n} in chunks of {c}")
     return arr[:, :k] if k else arr[:, :1]
+
+
+cdef Py_ssize_t _read_blocks(BloscBlocks* bb, char* out, const Py_ssize_t* ostr,
+                             Py_ssize_t coff, const Py_ssize_t* cstr, const Py_ssize_t* shape,
+                             int nd, Py_ssize_t itemsize, char** piece,
+                             Py_ssize_t piece_bytes) noexcept nogil:
+    """Copy a strided selection of a Blosc chunk (starting ``coff`` bytes into it) to
+    ``out`` while decoding the chunk block by block, in the chunk's memory order.
+
+    Where the selection's innermost run is contiguous in the chunk and in ``out``, each
+    run is decoded (unshuffled) straight to ``out``. Otherwise it goes in pieces of at
+    most ``piece_bytes``: a piece is decoded into ``*piece`` (allocated on first use)
+    and copied from there while it is still in cache. A chunk is never decoded into a
+    chunk-sized buffer and read back. 0, a CZARR_BLOSC_E* code or ``_READ_NOMEM``."""
+    cdef Py_ssize_t sh[CZARR_MAX_NDIM]
+    cdef Py_ssize_t cs[CZARR_MAX_NDIM]
+    cdef Py_ssize_t os[CZARR_MAX_NDIM]
+    cdef Py_ssize_t idx[CZARR_MAX_NDIM]
+    cdef Py_ssize_t inner, span, group, g, i, c, o, ret, whole
+    cdef int m, p, ndim
+    cdef bint runs
+    for m in range(nd):
+        sh[m] = shape[m]
+        cs[m] = cstr[m]
+        os[m] = ostr[m]
+    # memory order of the chunk (its strides are positive), contiguous dims merged
+    ndim = simplify_strides(sh, cs, os, nd, itemsize)
+    if ndim < 0:
+        return 0
+    if ndim == 0:
+        sh[0] = 1
+        cs[0] = os[0] = itemsize
+        ndim = 1
+    runs = cs[ndim - 1] == itemsize and os[ndim - 1] == itemsize
+    if runs:
+        p = ndim - 1       # runs: the innermost dimension, whole
+        group = sh[p]
+        inner = itemsize
+    else:
+        # pieces: the outermost dimension p whose one index spans at most piece_bytes,
+        # with as many of its indices together as fit
+        p = ndim - 1
+        inner = itemsize
+        while p > 0 and inner + (sh[p] - 1) * cs[p] <= piece_bytes:
+            inner += (sh[p] - 1) * cs[p]   # the span of one index of dimension p - 1
+            p -= 1
+        group = 1 + (piece_bytes - inner) // cs[p] if cs[p] > 0 else sh[p]
+        if group > sh[p]:
+            group = sh[p]
+        if piece[0] == NULL:
+            piece[0] = <char*>malloc(piece_bytes)
+            if piece[0] == NULL:
+                return _READ_NOMEM
+    for m in range(p):
+        idx[m] = 0
+    while True:
+        c = coff
+        o = 0
+        for m in range(p):
+            c += idx[m] * cs[m]
+            o += idx[m] * os[m]
+        i = 0
+        while i < sh[p]:
+            g = group if sh[p] - i > group else sh[p] - i
+            if runs:
+                ret = blosc_blocks_read(bb, c + i * cs[p], c + i * cs[p] + g * itemsize,
+                                        out + o + i * os[p])
+            else:
+                span = (g - 1) * cs[p] + inner
+                ret = blosc_blocks_read(bb, c + i * cs[p], c + i * cs[p] + span, piece[0])
+                if ret == 0:
+                    whole = sh[p]
+                    sh[p] = g
+                    copy_strided(out + o + i * os[p], os + p, piece[0], cs + p, sh + p,
+                                 ndim - p, itemsize)
+                    sh[p] = whole
+            if ret < 0:
+                return ret
+            i += g
+        # odometer over the dimensions outside p
+        m = p - 1
+        while m >= 0:
+            idx[m] += 1
+            if idx[m] < sh[m]:
+                break
+            idx[m] = 0
+            m -= 1
+        if m < 0:
+            return 0
 
 
 cdef class BasicProjection:
@@ -454,10 +548,14 @@ cdef class BasicProjection:
                     double partial_fraction):
         """Decode and copy chunks ``lo .. lo + len(cdatas)`` into ``out`` in one loop:
         a ``None`` entry is filled with the raw item ``fill``; others are decoded
-        (``codec``: CODEC_RAW or CODEC_BLOSC) straight into ``out`` when the chunk lands on
-        a contiguous run of it, only the needed Blosc blocks when a small run of items is
-        selected (at most ``partial_fraction`` of the chunk), else into ``chunk`` and
-        copied. Every size is checked before the GIL is dropped.
+        (``codec``: CODEC_RAW or CODEC_BLOSC) block by block, each run of the selection
+        going to the output while its block is in cache (see ``_read_blocks``). Stored
+        bytes that need no decoding (CODEC_RAW, a Blosc frame stored uncompressed) are
+        copied from where they are. ``chunk`` is scratch space of one chunk's size: a
+        Blosc block is decoded into its first bytes. A frame czarr cannot decode block
+        by block is decoded by c-blosc, a block at a time when at most
+        ``partial_fraction`` of the chunk is selected, else whole. Every size is checked
+        before the GIL is dropped.
 
         Returns ``None``, or ``(j, code)`` for the first chunk that failed to decode
         (``code`` < 0, a ``CZARR_BLOSC_E*`` value or ``READ_DEST_SIZE``)."""
@@ -465,18 +563,19 @@ cdef class BasicProjection:
         cdef Py_ssize_t shp[CZARR_MAX_NDIM]
         cdef Py_ssize_t cstr[CZARR_MAX_NDIM]
         cdef Py_ssize_t ostr[CZARR_MAX_NDIM]
-        cdef Py_ssize_t coff, ooff, j, n = len(cdatas), ret, cstart
-        cdef Py_ssize_t nbytes, cbytes, blocksize, typesize, b0, b1, ilo, ihi
+        cdef Py_ssize_t coff, ooff, j, n = len(cdatas), ret, ilo, ihi
         cdef Py_buffer src
+        cdef BloscBlocks bb
+        cdef const char* raw
+        cdef char* piece = NULL
         cdef int nd = self.ndim, d
         cdef Py_ssize_t itemsize = out.itemsize
         cdef Py_ssize_t chunk_nbytes = chunk.nbytes
         cdef Py_ssize_t chunk_items = chunk_nbytes // itemsize if itemsize else 0
+        cdef Py_ssize_t piece_bytes = _PIECE_BYTES if itemsize <= _PIECE_BYTES else itemsize
         cdef char* cbuf = <char*>cnp.PyArray_DATA(chunk)
         cdef char* obuf = <char*>cnp.PyArray_DATA(out)
-        cdef char* dest
         cdef bint c_order = order == "C"
-        cdef bint direct, partial
         if lo < 0 or lo + n > self.nchunks:
             raise IndexError(f"chunks {lo}:{lo + n} out of range ({self.nchunks} chunks)")
         if nd == 0 or itemsize == 0:
@@ -489,66 +588,51 @@ cdef class BasicProjection:
             raise ValueError("output and chunk buffers must be writable")
         if not cnp.PyArray_IS_C_CONTIGUOUS(chunk) and not cnp.PyArray_IS_F_CONTIGUOUS(chunk):
             raise ValueError("chunk buffer must be contiguous")
-        direct = cnp.PyArray_IS_C_CONTIGUOUS(out) and (c_order or nd == 1)
-        for j in range(n):
-            cdata = cdatas[j]
-            self._unravel(lo + j, k)
-            ooff = 0
-            for d in range(nd):
-                shp[d] = self._count[d][k[d]]
-                cstr[d] = chunk.strides[d] * self._step[d]
-                if self._out_axis[d] < 0:
-                    ostr[d] = 0
-                else:
-                    ostr[d] = out.strides[self._out_axis[d]] * self._out_dir[d]
-                    ooff += out.strides[self._out_axis[d]] * self._out[d][k[d]]
-            if cdata is None:
-                with nogil:
-                    fill_strided(obuf + ooff, ostr, shp, nd, <const char*>&fill[0], itemsize)
-                continue
-            coff = 0
-            for d in range(nd):
-                coff += chunk.strides[d] * self._start[d][k[d]]
-            cstart = self._contiguous_start(k, out) if direct else -1
-            PyObject_GetBuffer(cdata, &src, PyBUF_ANY_CONTIGUOUS)
-            try:
-                with nogil:
-                    dest = obuf + cstart * itemsize if cstart >= 0 else cbuf
-                    if codec == _CODEC_RAW:
-                        if src.len != chunk_nbytes:
-                            ret = _READ_DEST_SIZE
-                        else:
-                            memcpy(dest, src.buf, chunk_nbytes)
-                            ret = 0
+        try:
+            for j in range(n):
+                cdata = cdatas[j]
+                self._unravel(lo + j, k)
+                ooff = 0
+                coff = 0
+                for d in range(nd):
+                    shp[d] = self._count[d][k[d]]
+                    cstr[d] = chunk.strides[d] * self._step[d]
+                    coff += chunk.strides[d] * self._start[d][k[d]]
+                    if self._out_axis[d] < 0:
+                        ostr[d] = 0
                     else:
-                        ret = 0
-                        partial = False
-                        if cstart < 0 and partial_fraction > 0:
-                            # a small run of items: decode only the Blosc blocks holding it
+                        ostr[d] = out.strides[self._out_axis[d]] * self._out_dir[d]
+                        ooff += out.strides[self._out_axis[d]] * self._out[d][k[d]]
+                if cdata is None:
+                    with nogil:
+                        fill_strided(obuf + ooff, ostr, shp, nd, <const char*>&fill[0],
+                                     itemsize)
+                    continue
+                PyObject_GetBuffer(cdata, &src, PyBUF_ANY_CONTIGUOUS)
+                try:
+                    with nogil:
+                        if codec == _CODEC_RAW:
+                            ret = 0 if src.len == chunk_nbytes else _READ_DEST_SIZE
+                            raw = <const char*>src.buf
+                        else:
                             ilo, ihi = self._item_range(k, c_order)
-                            if ihi - ilo <= partial_fraction * chunk_items:
-                                ret = blosc_header_sizes(<const char*>src.buf, src.len,
-                                                         &nbytes, &cbytes, &blocksize,
-                                                         &typesize)
-                                if ret == 0 and nbytes != chunk_nbytes:
-                                    ret = _READ_DEST_SIZE
-                                elif ret == 0 and typesize > 0:
-                                    b0 = ilo * itemsize
-                                    b1 = ihi * itemsize
-                                    if b0 % typesize == 0 and b1 % typesize == 0:
-                                        ret = blosc_getitem_into(
-                                            <const char*>src.buf, src.len, b0 // typesize,
-                                            (b1 - b0) // typesize, cbuf + b0, b1 - b0)
-                                        partial = True
-                        if ret >= 0 and not partial:
-                            ret = blosc_decode_into(<const char*>src.buf, src.len, dest,
-                                                    chunk_nbytes, 1)
-                    if ret >= 0 and cstart < 0:
-                        copy_strided(obuf + ooff, ostr, cbuf + coff, cstr, shp, nd, itemsize)
-            finally:
-                PyBuffer_Release(&src)
-            if ret < 0:
-                return (lo + j, ret)
+                            ret = blosc_blocks_open(&bb, <const char*>src.buf, src.len, cbuf,
+                                                    chunk_nbytes, chunk_nbytes,
+                                                    ihi - ilo <= partial_fraction * chunk_items)
+                            raw = blosc_blocks_raw(&bb)
+                        if ret == 0 and raw != NULL:
+                            copy_strided(obuf + ooff, ostr, raw + coff, cstr, shp, nd, itemsize)
+                        elif ret == 0:
+                            ret = _read_blocks(&bb, obuf + ooff, ostr, coff, cstr, shp, nd,
+                                               itemsize, &piece, piece_bytes)
+                finally:
+                    PyBuffer_Release(&src)
+                if ret == _READ_NOMEM:
+                    raise MemoryError()
+                if ret < 0:
+                    return (lo + j, ret)
+        finally:
+            free(piece)
         return None
 
     cdef (Py_ssize_t, Py_ssize_t) _item_range(self, Py_ssize_t* k, bint c_order) noexcept nogil:

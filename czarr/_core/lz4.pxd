@@ -14,3 +14,13 @@ cdef Py_ssize_t lz4_decode_into(const char* src, size_t srcsize, char* dest,
 
 cdef Py_ssize_t lz4_encode_into(const char* src, size_t srcsize, char* dest,
                                 size_t destsize, int acceleration) noexcept nogil
+
+# one raw LZ4 block (no size header, as inside a Blosc frame) that must decode to exactly
+# `destsize` bytes
+cdef Py_ssize_t lz4_block_decode_into(const char* src, size_t srcsize, char* dest,
+                                      size_t destsize) noexcept nogil
+
+# one raw LZ4 block of at most `destsize` bytes (LZ4_compress_fast, as c-blosc calls it):
+# its size, 0 when it does not fit, or CZARR_LZ4_EPARAM
+cdef Py_ssize_t lz4_block_encode_into(const char* src, size_t srcsize, char* dest,
+                                      size_t destsize, int acceleration) noexcept nogil

@@ -75,6 +75,17 @@ cdef Py_ssize_t lz4_decode_into(const char* src, size_t srcsize, char* dest,
     return n
 
 
+cdef Py_ssize_t lz4_block_decode_into(const char* src, size_t srcsize, char* dest,
+                                      size_t destsize) noexcept nogil:
+    cdef int ret
+    if srcsize > 0x7FFFFFFF or destsize > 0x7FFFFFFF:
+        return CZARR_LZ4_EPARAM
+    ret = LZ4_decompress_safe(src, dest, <int>srcsize, <int>destsize)
+    if ret != <int>destsize:
+        return CZARR_LZ4_ECORRUPT
+    return ret
+
+
 cdef Py_ssize_t lz4_encode_into(const char* src, size_t srcsize, char* dest,
                                 size_t destsize, int acceleration) noexcept nogil:
     cdef int ret
@@ -89,6 +100,13 @@ cdef Py_ssize_t lz4_encode_into(const char* src, size_t srcsize, char* dest,
     if ret <= 0:
         return CZARR_LZ4_EPARAM
     return ret + 4
+
+
+cdef Py_ssize_t lz4_block_encode_into(const char* src, size_t srcsize, char* dest,
+                                      size_t destsize, int acceleration) noexcept nogil:
+    if srcsize > <size_t>LZ4_MAX_INPUT_SIZE or destsize > 0x7FFFFFFF:
+        return CZARR_LZ4_EPARAM
+    return LZ4_compress_fast(src, dest, <int>srcsize, <int>destsize, acceleration)
 
 
 cdef _raise(Py_ssize_t code):

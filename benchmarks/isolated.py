@@ -1,0 +1,34 @@
+"""Run a benchmark's worker in a process of its own and read back its result.
+
+A library that leaves threads behind (a Rust thread pool spinning down, tensorstore's
+executors, a BLAS pool) slows whichever library runs next in the same process, so the
+head-to-head scripts (``compare.py``, ``sharded_compare.py``) run each library in a fresh
+interpreter: the script calls itself with worker arguments, the worker prints one JSON
+object as its last line of output, and the parent collects them one after the other.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+
+def run_isolated(script: str, args: list[str], label: str) -> Any | None:
+    """Run ``python script *args`` and return the JSON value of its last output line, or
+    ``None`` (with the error's last line printed, named ``label``) when it failed."""
+    proc = subprocess.run([sys.executable, script, *args], capture_output=True, text=True)
+    lines = proc.stdout.strip().splitlines()
+    if proc.returncode or not lines:
+        err = proc.stderr.strip().splitlines() or ["no output"]
+        print(f"# {label}: failed: {err[-1]}")
+        for line in err[-12:-1]:
+            print(f"#   {line}")
+        return None
+    return json.loads(lines[-1])
+
+
+def emit(result: Any) -> None:
+    """The worker's side: print ``result`` as the one JSON line the parent reads."""
+    print(json.dumps(result), flush=True)

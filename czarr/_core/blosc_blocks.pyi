@@ -1,0 +1,6 @@
+from typing_extensions import Buffer
+
+def decode_range(source: Buffer, start: int, stop: int, few: bool = False) -> bytes: ...
+def compress_strided(source: Buffer, cname: str | bytes = "lz4", clevel: int = 5,
+                     shuffle: int = 1, blocksize: int = 0,
+                     order: str = "C") -> bytes | None: ...
