@@ -6,7 +6,7 @@ are untouched), checks that the runtime catches a canary overflow, and runs the 
 copy, indexing, engine and fuzz tests (its ``TESTS``) under it in two processes, with
 hypothesis seeded. Every test must pass with no sanitizer report at all.
 
-Slow: about three minutes on two shared cores (a minute and a quarter of building).
+Slow: 3.5 to 5.5 minutes on two cores shared with other work (1 to 1.5 of building).
 """
 
 from __future__ import annotations

@@ -42,6 +42,7 @@ TESTS = (
     "tests/_core",
     "tests/test_selections.py",
     "tests/test_engine.py",
+    "tests/test_strided_chunks.py",
     "tests/test_filters_interop.py",
     "tests/test_hostile_input.py",
     "tests/fuzz",
