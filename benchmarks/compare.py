@@ -33,9 +33,11 @@ from typing import Any
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+from isolated import emit, run_isolated, use_checkout  # noqa: E402
+
+use_checkout()  # this checkout's czarr, before anything imports one
 sys.path.insert(0, os.path.join(HERE, "..", "examples"))
 from demo import smooth_data  # noqa: E402  (one definition of the benchmark data)
-from isolated import emit, run_isolated  # noqa: E402
 
 import czarr  # noqa: E402
 from czarr import config as czarr_config  # noqa: E402
@@ -449,6 +451,7 @@ def versions() -> str:
         except importlib.metadata.PackageNotFoundError:
             if pkg == "czarr":
                 out.append(f"czarr {czarr.__version__}")
+    out[0] += f" (from {os.path.dirname(os.path.dirname(czarr.__file__))})"
     out.append(f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
     return "; ".join(out)
 

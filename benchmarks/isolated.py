@@ -9,10 +9,28 @@ object as its last line of output, and the parent collects them one after the ot
 
 from __future__ import annotations
 
+import glob
 import json
+import os
 import subprocess
 import sys
 from typing import Any
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def use_checkout() -> None:
+    """Import czarr from this checkout when its extensions are built in place (``make
+    build``), whatever czarr the interpreter has installed, so that a benchmark measures
+    the code beside it; every process started afterwards (the workers, and the processes
+    of the suites they run) gets it first on its ``PYTHONPATH`` too."""
+    if glob.glob(os.path.join(ROOT, "czarr", "_core", "blosc*.so")) + glob.glob(
+            os.path.join(ROOT, "czarr", "_core", "blosc*.pyd")):
+        if ROOT not in sys.path:
+            sys.path.insert(0, ROOT)
+        paths = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+        if ROOT not in paths:
+            os.environ["PYTHONPATH"] = os.pathsep.join([ROOT] + [p for p in paths if p])
 
 
 def run_isolated(script: str, args: list[str], label: str) -> Any | None:

@@ -20,7 +20,9 @@ import sys
 import tempfile
 import time
 
-from isolated import emit, run_isolated
+from isolated import emit, run_isolated, use_checkout
+
+use_checkout()  # this checkout's czarr in the czarr worker
 
 SHAPE_DEFAULT = 8192
 CHUNK, SHARD = 512, 2048
