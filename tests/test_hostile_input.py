@@ -661,3 +661,19 @@ def test_chunks_sharing_their_bytes_are_read():
     arr, store, chunks = _sharded_array()
     store[f"{NODE}/c/0"] = _shard(chunks, [(0, 16), (0, 16), (32, 16), (48, 16)])
     np.testing.assert_array_equal(arr[:], np.r_[0:4, 0:4, 8:16])
+
+
+def test_a_shard_of_too_many_inner_chunks_is_refused_naming_the_key():
+    """Found by atheris (metadata_v3, seed 13): a shard of 2**31 inner chunks made the
+    Morton order allocate 32 GiB (MemoryError) instead of raising MetadataError."""
+    doc = {"zarr_format": 3, "node_type": "array", "shape": [10, 10],
+           "data_type": "float64", "fill_value": 0.0, "attributes": {},
+           "chunk_grid": {"name": "regular",
+                          "configuration": {"chunk_shape": [5, 2**31]}},
+           "chunk_key_encoding": {"name": "default", "configuration": {"separator": "/"}},
+           "codecs": [{"name": "sharding_indexed", "configuration": {
+               "chunk_shape": [5, 1], "codecs": [{"name": "bytes"}],
+               "index_codecs": [{"name": "bytes"}, {"name": "crc32c"}]}}]}
+    store = {"a/zarr.json": json.dumps(doc).encode()}
+    with pytest.raises(MetadataError, match="a/zarr.json"):
+        czarr.open_array(store, mode="r", path="a")

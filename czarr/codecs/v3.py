@@ -13,6 +13,7 @@ are read and written exactly as zarr-python 3 writes them.
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 import numpy as np
@@ -81,6 +82,9 @@ class Transpose:
     def get_config(self) -> dict:
         return {"id": "transpose", "order": list(self.order)}
 
+
+# inner chunks per shard, at most: 2**24 makes a 256 MiB shard index
+_MAX_INNER_CHUNKS = 2**24
 
 def _numcodecs_codec(name: str, config: dict, where: str) -> Any:
     """zarr-python 3's ``numcodecs.<id>`` codecs (numcodecs' codecs under Zarr v3)."""
@@ -226,6 +230,11 @@ def _parse_sharding(config: dict, dtype: np.dtype, ndim: int, where: str,
     if shard_shape is not None and any(s % c for s, c in zip(shard_shape, chunk_shape)):
         raise MetadataError(f"{where}: the shard shape {list(shard_shape)} is not a "
                             f"multiple of the sharding_indexed chunk_shape {chunk_shape}")
+    if shard_shape is not None and \
+            math.prod(s // c for s, c in zip(shard_shape, chunk_shape)) > _MAX_INNER_CHUNKS:
+        raise MetadataError(f"{where}: the shard shape {list(shard_shape)} holds more than "
+                            f"{_MAX_INNER_CHUNKS} inner chunks of {chunk_shape} (its index "
+                            "alone would take 16 bytes per inner chunk)")
     inner = parse_chain(config.get("codecs"), dtype, ndim, where, tuple(chunk_shape))
     if inner.sharding is not None:
         raise MetadataError(f"{where}: nested sharding is not supported")
