@@ -22,18 +22,15 @@ import importlib
 import importlib.metadata
 import os
 import shutil
-import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-from isolated import emit, run_isolated, use_checkout  # noqa: E402
+from isolated import emit, median_time, run_isolated, use_checkout  # noqa: E402
 
 use_checkout()  # this checkout's czarr, before anything imports one
 sys.path.insert(0, os.path.join(HERE, "..", "examples"))
@@ -48,15 +45,6 @@ PEERS = ["czarr", "zarr-python", "zarrs", "tensorstore", "h5py"]
 # value, MB or None] (unit "s" or "us/read"), run in a process of its own
 SUITES = ["point_cache", "hierarchy_scale"]
 CHUNK = 512
-
-
-def median_time(fn: Callable[[], Any], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 # ------------------------------------------------------------------ the libraries

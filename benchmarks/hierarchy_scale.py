@@ -31,24 +31,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from isolated import median_time
 
 NODES = 10_000
 ARRAY = "a04242"  # the array each row opens
 CHUNK_ITEMS = 16
 CHUNK_COUNTS = (10**2, 10**4, 10**6)
-
-
-def _median(fn: Callable[[], Any], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 # ------------------------------------------------------------------ the data
@@ -87,13 +78,13 @@ def czarr_open_consolidated(path: str, zarr_format: int, repeat: int = 5) -> flo
         a = g[ARRAY]
         assert a.shape == (4,) and a.dtype == np.dtype("i4") and a.attrs["i"] == int(ARRAY[1:])
 
-    return _median(run, repeat)
+    return median_time(run, repeat)
 
 
 def czarr_open_group(path: str, zarr_format: int, repeat: int = 5) -> float:
     import czarr
 
-    return _median(lambda: czarr.open_group(path, mode="r", use_consolidated=False,
+    return median_time(lambda: czarr.open_group(path, mode="r", use_consolidated=False,
                                             zarr_format=zarr_format), repeat)
 
 
@@ -106,7 +97,7 @@ def czarr_getitem(path: str, zarr_format: int, repeat: int = 5) -> float:
         a = g[ARRAY]
         assert a.shape == (4,) and a.dtype == np.dtype("i4")
 
-    return _median(run, repeat)
+    return median_time(run, repeat)
 
 
 def czarr_list(path: str, zarr_format: int, repeat: int = 5) -> float:
@@ -117,7 +108,7 @@ def czarr_list(path: str, zarr_format: int, repeat: int = 5) -> float:
     def run():
         assert len(list(g)) == NODES
 
-    return _median(run, repeat)
+    return median_time(run, repeat)
 
 
 def czarr_tree(path: str, zarr_format: int, repeat: int = 5) -> float:
@@ -128,7 +119,7 @@ def czarr_tree(path: str, zarr_format: int, repeat: int = 5) -> float:
     def run():
         assert repr(g.tree()).count("int32") == NODES
 
-    return _median(run, repeat)
+    return median_time(run, repeat)
 
 
 def _chunked_data(nchunks: int) -> np.ndarray:
@@ -160,7 +151,7 @@ def czarr_chunk_read(nchunks: int, repeat: int = 5) -> float:
                      dtype="i4", compressor=None)
     a[...] = data
     assert np.array_equal(a[...], data)
-    return _median(lambda: a[...], repeat) / nchunks
+    return median_time(lambda: a[...], repeat) / nchunks
 
 
 def store_lookups(nchunks: int, repeat: int = 5) -> float:
@@ -180,7 +171,7 @@ def store_lookups(nchunks: int, repeat: int = 5) -> float:
         for lo, hi in batches:
             a.store.getitems(keys[lo:hi])
 
-    return _median(run, repeat) / nchunks
+    return median_time(run, repeat) / nchunks
 
 
 # ------------------------------------------------------------------ zarr-python 3 rows
@@ -199,12 +190,12 @@ def zarr_open_consolidated(path: str, zarr_format: int, repeat: int = 5) -> floa
         a = g[ARRAY]
         assert a.shape == (4,) and a.dtype == np.dtype("i4") and a.attrs["i"] == int(ARRAY[1:])
 
-    return _median(run, repeat)
+    return median_time(run, repeat)
 
 
 def zarr_open_group(path: str, zarr_format: int, repeat: int = 5) -> float:
     zarr = _zarr()
-    return _median(lambda: zarr.open_group(path, mode="r", use_consolidated=False,
+    return median_time(lambda: zarr.open_group(path, mode="r", use_consolidated=False,
                                            zarr_format=zarr_format), repeat)
 
 
@@ -216,7 +207,7 @@ def zarr_getitem(path: str, zarr_format: int, repeat: int = 5) -> float:
         a = g[ARRAY]
         assert a.shape == (4,) and a.dtype == np.dtype("i4")
 
-    return _median(run, repeat)
+    return median_time(run, repeat)
 
 
 def zarr_list(path: str, zarr_format: int, repeat: int = 5) -> float:
@@ -226,7 +217,7 @@ def zarr_list(path: str, zarr_format: int, repeat: int = 5) -> float:
     def run():
         assert len(list(g)) == NODES
 
-    return _median(run, repeat)
+    return median_time(run, repeat)
 
 
 def zarr_tree(path: str, zarr_format: int, repeat: int = 5) -> float:
@@ -241,7 +232,7 @@ def zarr_tree(path: str, zarr_format: int, repeat: int = 5) -> float:
     def run():
         assert repr(g.tree(**kwargs)).count("int32") == NODES
 
-    return _median(run, repeat)
+    return median_time(run, repeat)
 
 
 def _zarr_array(nchunks: int) -> Any:
@@ -267,7 +258,7 @@ def zarr_chunk_read(nchunks: int, repeat: int = 5) -> float:
     a = _zarr_array(nchunks)
     a[...] = data
     assert np.array_equal(a[...], data)
-    return _median(lambda: a[...], repeat) / nchunks
+    return median_time(lambda: a[...], repeat) / nchunks
 
 
 # ------------------------------------------------------------------ running in isolation

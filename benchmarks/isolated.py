@@ -12,11 +12,24 @@ from __future__ import annotations
 import glob
 import json
 import os
+import statistics
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from typing import Any
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def median_time(fn: Callable[[], Any], repeat: int) -> float:
+    """The median of ``repeat`` wall-clock timings of ``fn()``, in seconds."""
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
 
 
 def use_checkout() -> None:

@@ -395,7 +395,8 @@ class DirectoryStore(Store):
                 return
             folder = os.path.dirname(folder)
 
-    def __delitem__(self, key: str) -> None:
+    def _unlink(self, key: str) -> str | None:
+        """Remove ``key``'s file; its path, or None when there is no such key."""
         path = self._change_path(key)
         with naming_keys(key, self, action="delete"):
             try:
@@ -405,7 +406,14 @@ class DirectoryStore(Store):
                 # PermissionError: what Windows (and macOS for folders) raise for unlink(dir)
                 if os.path.isfile(path):
                     raise
-                raise KeyError(key) from None
+                return None
+        return path
+
+    def __delitem__(self, key: str) -> None:
+        path = self._unlink(key)
+        if path is None:
+            raise KeyError(key)
+        with naming_keys(key, self, action="delete"):
             if "/" in key:
                 self._prune(os.path.dirname(path))
             if self.fsync:
@@ -453,16 +461,9 @@ class DirectoryStore(Store):
     def delitems(self, keys: Iterable[str]) -> None:
         folders = set()
         for key in keys:
-            path = self._change_path(key)
-            with naming_keys(key, self, action="delete"):
-                try:
-                    os.unlink(path)
-                except (FileNotFoundError, NotADirectoryError, IsADirectoryError,
-                        PermissionError):
-                    if os.path.isfile(path):
-                        raise
-                    continue
-            folders.add(os.path.dirname(path))
+            path = self._unlink(key)
+            if path is not None:
+                folders.add(os.path.dirname(path))
         for folder in sorted(folders, key=len, reverse=True):
             self._prune(folder)
         if self.fsync:
